@@ -1,0 +1,145 @@
+// sfmc-relay: Kafka send requests -> Salesforce Marketing Cloud -> outcomes.
+// The only place that names the concrete classes and wires them together.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contract/event_decoder.h"
+#include "http/curl_transport.h"
+#include "kafka/consumer.h"
+#include "kafka/publisher.h"
+#include "ops/config.h"
+#include "ops/log.h"
+#include "pipeline/relay.h"
+#include "sfmc/client.h"
+#include "demo.h"
+
+#ifndef SFMC_RELAY_VERSION
+#define SFMC_RELAY_VERSION "unknown"
+#endif
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage:
+  sfmc-relay run --config FILE           consume send events, call SFMC, publish outcomes
+  sfmc-relay check-config --config FILE  validate a configuration file and exit
+  sfmc-relay demo --auth-url URL         relay the built-in example events through an
+                                         in-process Kafka mock cluster to an SFMC
+                                         simulator at URL, print the outcomes, exit
+  sfmc-relay --version | --help
+
+Signals: SIGTERM or SIGINT stop consuming, finish the event in hand, publish its
+outcome, commit offsets and exit 0.
+)";
+
+std::optional<std::string> get_env(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread,
+// which sets `stop`: no async-signal-unsafe work in a handler.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::atomic<bool>& stop) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::thread([set, &stop] {
+      int signal = 0;
+      sigwait(&set, &signal);
+      stop = true;
+    });
+    thread_.detach();  // lives until exit; it only touches `stop`, which outlives main's work
+  }
+
+ private:
+  std::thread thread_;
+};
+
+std::string option(const std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == name) return args[i + 1];
+  return {};
+}
+
+int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bool>& stop) {
+  using namespace sfmc;
+  if (!config.http.verify_tls) log.warn("TLS certificate verification is OFF (http.insecure_skip_tls_verify)");
+  auto kafka_log = [&log](int level, const std::string& facility, const std::string& message) {
+    log.kafka(level, facility, message);
+  };
+  SystemClock clock;
+  CurlTransport transport(config.http);
+  SfmcClient client(config.accounts, transport, clock, config.retry, std::random_device{}());
+  EventDecoder decoder;
+  kafka::Consumer consumer(config.consumer_properties, config.input_topics, kafka_log);
+  kafka::Publisher publisher(config.producer_properties, config.outcome_topic, kafka_log);
+  Relay relay(consumer, publisher, decoder, client, log);
+  log.info("started", {{"version", SFMC_RELAY_VERSION}, {"group", config.consumer_properties.at("group.id")},
+                       {"outcome_topic", config.outcome_topic}});
+  return relay.run(stop) ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "sfmc-relay " << SFMC_RELAY_VERSION << "\n";
+    return 0;
+  }
+
+  sfmc::Logger log;
+  std::atomic<bool> stop{false};
+  SignalWatcher signals(stop);
+  try {
+    sfmc::CurlGlobal curl;
+    const std::string& command = args[0];
+    if (command == "run" || command == "check-config") {
+      std::string path = option(args, "--config");
+      if (path.empty()) {
+        std::cerr << "sfmc-relay " << command << ": --config FILE is required\n" << kUsage;
+        return 2;
+      }
+      auto config = sfmc::load_config_file(path, get_env);
+      if (command == "check-config") {
+        std::cout << path << ": OK\n";
+        return 0;
+      }
+      log.set_level(config.log_level);
+      return run(config, log, stop);
+    }
+    if (command == "demo") {
+      std::string auth_url = option(args, "--auth-url");
+      if (auth_url.empty()) {
+        std::cerr << "sfmc-relay demo: --auth-url URL is required\n" << kUsage;
+        return 2;
+      }
+      return sfmc::run_demo(auth_url, log, stop,
+                            [&](const sfmc::RelayConfig& config, const std::atomic<bool>& s) { return run(config, log, s); });
+    }
+    std::cerr << "sfmc-relay: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const sfmc::ConfigError& e) {
+    std::cerr << "sfmc-relay: " << e.what() << "\n";
+    return 78;  // EX_CONFIG: systemd's RestartPreventExitStatus can name it
+  } catch (const std::exception& e) {
+    log.error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

@@ -1,0 +1,39 @@
+// At-least-once bookkeeping: a partition's offset may be committed only up to
+// its first event whose outcome the broker has not yet acknowledged.
+// Events finish out of order; the committable position is the lowest
+// unfinished offset, or one past the highest seen when all have finished.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sfmc::kafka {
+
+class OffsetTracker {
+ public:
+  using PartitionKey = std::pair<std::string, int32_t>;
+
+  void begin(const std::string& topic, int32_t partition, int64_t offset);
+  void finish(const std::string& topic, int32_t partition, int64_t offset);
+  void forget(const std::string& topic, int32_t partition);
+
+  // Positions (next offset to consume) that moved since the last call.
+  std::vector<std::pair<PartitionKey, int64_t>> take_committable();
+
+  size_t in_flight() const;
+
+ private:
+  struct Partition {
+    std::set<int64_t> pending;
+    int64_t highest_seen = -1;
+    int64_t last_reported = -1;
+  };
+  std::map<PartitionKey, Partition> partitions_;
+};
+
+}  // namespace sfmc::kafka

@@ -1,0 +1,63 @@
+#include "kafka/publisher.h"
+
+#include <memory>
+
+namespace sfmc::kafka {
+
+Publisher::Publisher(Properties properties, std::string topic, LogHook log)
+    : topic_(std::move(topic)), log_(std::move(log)) {
+  // No duplicates or reordering from producer retries; acks=all follows.
+  properties["enable.idempotence"] = "true";
+  properties.try_emplace("linger.ms", "5");
+  properties.try_emplace("compression.type", "lz4");
+  Conf conf = make_conf(properties);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), &Publisher::delivery_trampoline);
+  rd_kafka_conf_set_log_cb(conf.get(), &Publisher::log_trampoline);
+  handle_ = make_client(RD_KAFKA_PRODUCER, std::move(conf));
+}
+
+Publisher::~Publisher() {
+  if (!handle_) return;
+  int left = flush(std::chrono::seconds(10));
+  if (left > 0 && log_) log_(3, "PRODUCE", std::to_string(left) + " outcome(s) unacknowledged at shutdown");
+}
+
+void Publisher::log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  auto* self = static_cast<Publisher*>(rd_kafka_opaque(rk));
+  if (self->log_) self->log_(level, facility, message);
+}
+
+void Publisher::delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  std::unique_ptr<InputCoordinates> input(static_cast<InputCoordinates*>(message->_private));
+  auto* self = static_cast<Publisher*>(opaque);
+  if (input && self->delivered_)
+    self->delivered_(*input, message->err ? rd_kafka_err2str(message->err) : std::string());
+}
+
+Publisher::Queued Publisher::publish(std::string& error, const std::string& key, const std::string& value, const InputCoordinates& input) {
+  auto opaque = std::make_unique<InputCoordinates>(input);
+  auto err = rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
+                               RD_KAFKA_V_KEY(key.data(), key.size()),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque.get()),
+                               RD_KAFKA_V_END);
+  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Queued::QueueFull;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = rd_kafka_err2str(err);
+    return Queued::Failed;
+  }
+  (void)opaque.release();  // the delivery report frees it
+  return Queued::Ok;
+}
+
+void Publisher::poll(std::chrono::milliseconds timeout) { rd_kafka_poll(handle_.get(), static_cast<int>(timeout.count())); }
+
+int Publisher::flush(std::chrono::milliseconds timeout) {
+  rd_kafka_flush(handle_.get(), static_cast<int>(timeout.count()));
+  return rd_kafka_outq_len(handle_.get());
+}
+
+int Publisher::queued() const { return rd_kafka_outq_len(handle_.get()); }
+
+}  // namespace sfmc::kafka

@@ -1,0 +1,46 @@
+// The output side: an idempotent producer for outcome records that reports,
+// per record, when the broker has acknowledged it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "core/event.h"
+#include "kafka/handles.h"
+
+namespace sfmc::kafka {
+
+class Publisher {
+ public:
+  // Called from poll()/flush() on the caller's thread, once per record.
+  // `error` is empty on success.
+  using Delivered = std::function<void(const InputCoordinates& input, const std::string& error)>;
+  using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
+
+  Publisher(Properties properties, std::string topic, LogHook log);
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  enum class Queued { Ok, QueueFull, Failed };
+  // Queues one record. QueueFull: poll and try again; Failed: `error` says why.
+  Queued publish(std::string& error, const std::string& key, const std::string& value, const InputCoordinates& input);
+
+  void on_delivered(Delivered delivered) { delivered_ = std::move(delivered); }
+  void poll(std::chrono::milliseconds timeout);
+  // Waits for every queued record; returns how many are still unacknowledged.
+  int flush(std::chrono::milliseconds timeout);
+  int queued() const;
+
+ private:
+  static void delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
+  static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
+
+  std::string topic_;
+  Delivered delivered_;
+  LogHook log_;
+  Handle handle_;
+};
+
+}  // namespace sfmc::kafka

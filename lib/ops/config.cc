@@ -1,0 +1,134 @@
+#include "ops/config.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "contract/embedded_schemas.h"
+#include "contract/schema_validator.h"
+
+namespace sfmc {
+
+namespace {
+
+using rapidjson::Value;
+
+const Value* member(const Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string text(const Value& object, const char* name, std::string fallback = {}) {
+  const Value* v = member(object, name);
+  return v && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : fallback;
+}
+
+template <typename Int>
+Int integer(const Value* object, const char* name, Int fallback) {
+  if (!object) return fallback;
+  const Value* v = member(*object, name);
+  return v && v->IsInt64() ? static_cast<Int>(v->GetInt64()) : fallback;
+}
+
+void copy_properties(const Value* object, kafka::Properties& into) {
+  if (!object) return;
+  for (const auto& m : object->GetObject()) into[m.name.GetString()] = m.value.GetString();
+}
+
+std::string read_secret_file(const std::string& path, std::vector<std::string>& problems, const std::string& where) {
+  std::ifstream in(path);
+  if (!in) {
+    problems.push_back(where + ": cannot read client_secret_file " + path);
+    return {};
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string secret = content.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
+}  // namespace
+
+RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError())
+    throw ConfigError(std::string("configuration is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                      " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+  std::vector<ErrorDetail> errors;
+  SchemaValidator schema(schemas::kConfig);
+  if (!schema.validate(doc, "", errors)) {
+    std::string message = "configuration is invalid:";
+    for (const auto& e : errors) message += "\n  " + (e.pointer.empty() ? std::string("/") : e.pointer) + ": " + e.message;
+    throw ConfigError(message);
+  }
+
+  RelayConfig config;
+  std::vector<std::string> problems;
+  const Value& kafka = doc["kafka"];
+  copy_properties(member(kafka, "properties"), config.consumer_properties);
+  config.producer_properties = config.consumer_properties;
+  copy_properties(member(kafka, "consumer_properties"), config.consumer_properties);
+  copy_properties(member(kafka, "producer_properties"), config.producer_properties);
+  config.consumer_properties["bootstrap.servers"] = config.producer_properties["bootstrap.servers"] =
+      text(kafka, "bootstrap_servers");
+  config.consumer_properties["group.id"] = text(kafka, "group_id", "sfmc-relay");
+  for (const auto& topic : kafka["input_topics"].GetArray()) config.input_topics.emplace_back(topic.GetString());
+  config.outcome_topic = text(kafka, "outcome_topic");
+
+  for (const auto& m : doc["accounts"].GetObject()) {
+    AccountConfig account;
+    account.name = m.name.GetString();
+    const Value& a = m.value;
+    std::string where = "/accounts/" + pointer_token(account.name);
+    account.auth_base_url = text(a, "auth_base_url");
+    account.client_id = text(a, "client_id");
+    if (auto env_name = text(a, "client_secret_env"); !env_name.empty()) {
+      auto secret = getenv(env_name);
+      if (!secret || secret->empty())
+        problems.push_back(where + ": environment variable " + env_name + " (client_secret_env) is not set");
+      else
+        account.client_secret = *secret;
+    } else {
+      account.client_secret = read_secret_file(text(a, "client_secret_file"), problems, where);
+    }
+    if (const Value* id = member(a, "account_id")) account.account_id = id->GetInt64();
+    if (const Value* scope = member(a, "scope")) account.scope = scope->GetString();
+    config.accounts.emplace(account.name, std::move(account));
+  }
+
+  const Value* http = member(doc, "http");
+  config.http.connect_timeout_ms = integer<long>(http, "connect_timeout_ms", config.http.connect_timeout_ms);
+  config.http.timeout_ms = integer<long>(http, "timeout_ms", config.http.timeout_ms);
+  if (http) {
+    config.http.ca_path = text(*http, "ca_file");
+    if (const Value* insecure = member(*http, "insecure_skip_tls_verify")) config.http.verify_tls = !insecure->GetBool();
+  }
+  const Value* retry = member(doc, "retry");
+  config.retry.max_attempts = integer<int>(retry, "max_attempts", config.retry.max_attempts);
+  config.retry.base_backoff =
+      std::chrono::milliseconds(integer<int64_t>(retry, "base_backoff_ms", config.retry.base_backoff.count()));
+  config.retry.max_backoff =
+      std::chrono::milliseconds(integer<int64_t>(retry, "max_backoff_ms", config.retry.max_backoff.count()));
+  if (const Value* log = member(doc, "log")) config.log_level = parse_log_level(text(*log, "level", "info")).value();
+
+  if (!problems.empty()) {
+    std::string message = "configuration is invalid:";
+    for (const auto& p : problems) message += "\n  " + p;
+    throw ConfigError(message);
+  }
+  return config;
+}
+
+RelayConfig load_config_file(const std::string& path, const GetEnv& getenv) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read configuration file " + path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return parse_config(content.str(), getenv);
+}
+
+}  // namespace sfmc

@@ -1,0 +1,42 @@
+// The daemon's configuration file (schemas/config.schema.json), read once at
+// start-up. Errors throw ConfigError listing every problem.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/curl_transport.h"
+#include "kafka/handles.h"
+#include "ops/log.h"
+#include "sfmc/account.h"
+#include "sfmc/client.h"
+
+namespace sfmc {
+
+struct RelayConfig {
+  kafka::Properties consumer_properties;  // bootstrap.servers and group.id included
+  kafka::Properties producer_properties;
+  std::vector<std::string> input_topics;
+  std::string outcome_topic;
+  std::map<std::string, AccountConfig> accounts;
+  CurlOptions http;
+  RetryPolicy retry;
+  LogLevel log_level = LogLevel::Info;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+
+RelayConfig parse_config(std::string_view json, const GetEnv& getenv);
+RelayConfig load_config_file(const std::string& path, const GetEnv& getenv);
+
+}  // namespace sfmc

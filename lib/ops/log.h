@@ -1,0 +1,39 @@
+// One JSON object per line on stderr: journald and Kubernetes friendly.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sfmc {
+
+enum class LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3 };
+
+std::optional<LogLevel> parse_log_level(std::string_view text);
+
+class Logger {
+ public:
+  using Fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+  explicit Logger(LogLevel level = LogLevel::Info) : level_(level) {}
+  void set_level(LogLevel level) { level_ = level; }
+  bool enabled(LogLevel level) const { return level >= level_; }
+
+  void log(LogLevel level, std::string_view message, Fields fields = {});
+  void debug(std::string_view m, Fields f = {}) { log(LogLevel::Debug, m, f); }
+  void info(std::string_view m, Fields f = {}) { log(LogLevel::Info, m, f); }
+  void warn(std::string_view m, Fields f = {}) { log(LogLevel::Warning, m, f); }
+  void error(std::string_view m, Fields f = {}) { log(LogLevel::Error, m, f); }
+
+  // librdkafka's syslog-style levels (0..7) onto ours.
+  void kafka(int syslog_level, const std::string& facility, const std::string& message);
+
+ private:
+  LogLevel level_;
+  std::mutex mutex_;  // librdkafka logs from its own threads
+};
+
+}  // namespace sfmc

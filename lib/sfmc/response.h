@@ -1,0 +1,38 @@
+// What an SFMC answer means for the event that caused it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event.h"
+#include "http/transport.h"
+
+namespace sfmc {
+
+enum class Verdict {
+  Accepted,           // every recipient queued
+  PartiallyAccepted,  // 202 with some recipients refused
+  Rejected,           // SFMC refused; do not retry
+  Unauthorized,       // 401: refresh the token, retry once
+  Retryable,          // 429, 5xx, network: retry later
+};
+
+struct Classified {
+  Verdict verdict = Verdict::Retryable;
+  int http_status = 0;
+  std::string request_id;
+  std::vector<std::string> message_keys;  // accepted keys
+  std::string token_id;
+  std::vector<ErrorDetail> errors;
+  std::optional<int> retry_after_s;  // from the header or the body's retryAfter
+};
+
+// `is_retry`: an earlier attempt of this very request may have reached SFMC,
+// so a per-recipient 109110 (DuplicateMessageKey) means "already accepted".
+Classified classify(const HttpResponse& response, bool is_retry);
+
+inline constexpr int64_t kResponsesHaveErrors = 109001;
+inline constexpr int64_t kDuplicateMessageKey = 109110;
+
+}  // namespace sfmc

@@ -49,7 +49,9 @@ void collect_errors(const rapidjson::Value& doc, std::vector<ErrorDetail>& error
   std::string message = string_member(doc, "message");
   if (message.empty()) message = string_member(doc, "error_description");
   if (message.empty()) message = string_member(doc, "error");
-  if (!message.empty()) errors.push_back({message, {}, error_code(doc), {}});
+  auto code = error_code(doc);
+  if (message.empty() && code && *code != 0) message = "SFMC error code " + std::to_string(*code);
+  if (!message.empty()) errors.push_back({message, {}, code, {}});
 }
 
 void classify_accepted(const rapidjson::Value& doc, bool is_retry, Classified& out) {

@@ -76,8 +76,8 @@ std::variant<AccessToken, TokenError> TokenCache::fetch(const AccountConfig& acc
   int64_t expires_in = 1080;
   if (json_object && doc.HasMember("expires_in") && doc["expires_in"].IsInt64()) expires_in = doc["expires_in"].GetInt64();
   // Refresh ahead of expiry (SFMC suggests ~5 min before); short-lived tokens
-  // are refreshed after three quarters of their life.
-  int64_t ahead = std::min<int64_t>(300, expires_in / 4);
+  // are refreshed after two thirds of their life.
+  int64_t ahead = std::min<int64_t>(300, expires_in / 3);
   token.refresh_at = clock_.now() + std::chrono::seconds(std::max<int64_t>(0, expires_in - ahead));
   return token;
 }

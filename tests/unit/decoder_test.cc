@@ -1,0 +1,90 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "contract/event_decoder.h"
+
+using namespace sfmc;
+
+namespace {
+
+InboundEvent event(std::string value) {
+  InboundEvent e;
+  e.input = {"sends", 2, 41};
+  e.value = std::move(value);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed event becomes a send request with the body unchanged") {
+  EventDecoder decoder;
+  auto decoded = decoder.decode(event(
+      R"({"operation":"transactional.sms.sendOne","id":"e-1","account":"eu","messageKey":"k 1","body":{"definitionKey":"d","recipient":{"to":"15555551234"}}})"));
+  auto* request = std::get_if<SendRequest>(&decoded);
+  REQUIRE(request != nullptr);
+  CHECK(request->id == "e-1");
+  CHECK(request->account == "eu");
+  CHECK(request->operation == Operation::TransactionalSmsSendOne);
+  CHECK(request->path_parameter == "k 1");
+  CHECK(request->body == R"({"definitionKey":"d","recipient":{"to":"15555551234"}})");
+}
+
+TEST_CASE("defaults: id from the input coordinates, account 'default'") {
+  EventDecoder decoder;
+  auto decoded = decoder.decode(event(R"({"operation":"transactional.sms.send","body":{}})"));
+  auto* request = std::get_if<SendRequest>(&decoded);
+  REQUIRE(request != nullptr);
+  CHECK(request->id == "sends/2/41");
+  CHECK(request->account == "default");
+}
+
+TEST_CASE("a value that is not JSON is invalid with the parser's reason and position") {
+  EventDecoder decoder;
+  auto decoded = decoder.decode(event("not json"));
+  auto* invalid = std::get_if<InvalidEvent>(&decoded);
+  REQUIRE(invalid != nullptr);
+  CHECK(invalid->id == "sends/2/41");
+  REQUIRE(invalid->errors.size() == 1);
+  CHECK(invalid->errors[0].message == "event value is not valid JSON: Invalid value. (at byte 1)");
+}
+
+TEST_CASE("every envelope problem is reported, each with its pointer") {
+  EventDecoder decoder;
+  auto decoded = decoder.decode(event(R"({"operation":"sms","id":7,"body":[],"extra":true})"));
+  auto* invalid = std::get_if<InvalidEvent>(&decoded);
+  REQUIRE(invalid != nullptr);
+  std::vector<std::string> pointers;
+  for (const auto& e : invalid->errors) pointers.push_back(e.pointer);
+  CHECK(std::find(pointers.begin(), pointers.end(), "/operation") != pointers.end());
+  CHECK(std::find(pointers.begin(), pointers.end(), "/id") != pointers.end());
+  CHECK(std::find(pointers.begin(), pointers.end(), "/body") != pointers.end());
+  CHECK(invalid->errors.size() >= 4);  // operation, id, body, additional property
+  for (const auto& e : invalid->errors) CHECK_FALSE(e.message.empty());
+}
+
+TEST_CASE("a missing operation is named") {
+  EventDecoder decoder;
+  auto decoded = decoder.decode(event(R"({"body":{}})"));
+  auto* invalid = std::get_if<InvalidEvent>(&decoded);
+  REQUIRE(invalid != nullptr);
+  REQUIRE(invalid->errors.size() == 1);
+  CHECK(invalid->errors[0].message.find("operation") != std::string::npos);
+  CHECK(invalid->errors[0].pointer == "");
+}
+
+TEST_CASE("path parameters must match the operation") {
+  EventDecoder decoder;
+  auto missing = decoder.decode(event(R"({"operation":"mobileconnect.messageList.send","body":{}})"));
+  auto* invalid = std::get_if<InvalidEvent>(&missing);
+  REQUIRE(invalid != nullptr);
+  REQUIRE(invalid->errors.size() == 1);
+  CHECK(invalid->errors[0].message == "mobileconnect.messageList.send needs \"messageId\" (its path parameter)");
+
+  auto extra = decoder.decode(event(R"({"operation":"transactional.sms.send","messageKey":"k","body":{}})"));
+  invalid = std::get_if<InvalidEvent>(&extra);
+  REQUIRE(invalid != nullptr);
+  REQUIRE(invalid->errors.size() == 1);
+  CHECK(invalid->errors[0].pointer == "/messageKey");
+  CHECK(invalid->errors[0].message == "\"messageKey\" is not a path parameter of transactional.sms.send");
+}

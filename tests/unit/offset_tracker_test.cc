@@ -1,0 +1,34 @@
+#include <doctest/doctest.h>
+
+#include "kafka/offset_tracker.h"
+
+using sfmc::kafka::OffsetTracker;
+
+TEST_CASE("the committable position stops at the first unfinished event") {
+  OffsetTracker t;
+  for (int64_t o = 10; o < 14; ++o) t.begin("t", 0, o);
+  CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 10}});
+  t.finish("t", 0, 11);
+  t.finish("t", 0, 13);
+  CHECK(t.take_committable().empty());  // 10 still pending
+  t.finish("t", 0, 10);
+  CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 12}});
+  t.finish("t", 0, 12);
+  CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 14}});
+  CHECK(t.in_flight() == 0);
+}
+
+TEST_CASE("partitions are tracked apart and forgotten on revoke") {
+  OffsetTracker t;
+  t.begin("t", 0, 5);
+  t.begin("t", 1, 7);
+  t.finish("t", 1, 7);
+  auto moved = t.take_committable();
+  REQUIRE(moved.size() == 2);
+  CHECK(moved[0].second == 5);
+  CHECK(moved[1].second == 8);
+  t.forget("t", 0);
+  t.finish("t", 0, 5);  // a late acknowledgement for a revoked partition is ignored
+  CHECK(t.take_committable().empty());
+  CHECK(t.in_flight() == 0);
+}

@@ -1,0 +1,125 @@
+#include "kafka_harness.h"
+
+#include <atomic>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "kafka/handles.h"
+
+namespace sfmc::test {
+
+using namespace std::chrono;
+
+std::string broker_bootstrap() {
+  const char* file = std::getenv("SFMC_TEST_BOOTSTRAP_FILE");
+  if (!file) throw std::runtime_error("SFMC_TEST_BOOTSTRAP_FILE is not set: run through ctest (kafka fixture)");
+  std::ifstream in(file);
+  std::string bootstrap;
+  if (!(in >> bootstrap)) throw std::runtime_error(std::string("no bootstrap address in ") + file);
+  return bootstrap;
+}
+
+std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  std::random_device random;
+  return prefix + "-" + std::to_string(random()) + "-" + std::to_string(++counter);
+}
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+  auto admin = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));
+  char error[512];
+  kafka::NewTopic new_topic(rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error));
+  if (!new_topic) throw std::runtime_error(error);
+  kafka::Queue queue(rd_kafka_queue_new(admin.get()));
+  rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
+  rd_kafka_CreateTopics(admin.get(), topics, 1, nullptr, queue.get());
+  kafka::Event event(rd_kafka_queue_poll(queue.get(), 30000));
+  if (!event) throw std::runtime_error("CreateTopics timed out");
+  const auto* result = rd_kafka_event_CreateTopics_result(event.get());
+  if (!result) throw std::runtime_error(std::string("CreateTopics failed: ") + rd_kafka_event_error_string(event.get()));
+  size_t count = 0;
+  const auto** results = rd_kafka_CreateTopics_result_topics(result, &count);
+  for (size_t i = 0; i < count; ++i)
+    if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      throw std::runtime_error(std::string("create topic ") + topic + ": " +
+                               rd_kafka_topic_result_error_string(results[i]));
+  // Wait until the topic's leaders are known, so consumers see it at once.
+  auto deadline = steady_clock::now() + seconds(30);
+  while (steady_clock::now() < deadline) {
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(admin.get(), topic.c_str(), nullptr);
+    bool ready = false;
+    if (rd_kafka_metadata(admin.get(), 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      ready = metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+              metadata->topics[0].partition_cnt == partitions;
+      for (int p = 0; ready && p < metadata->topics[0].partition_cnt; ++p)
+        ready = metadata->topics[0].partitions[p].leader >= 0;
+      rd_kafka_metadata_destroy(metadata);
+    }
+    rd_kafka_topic_destroy(handle);
+    if (ready) return;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  throw std::runtime_error("topic " + topic + " has no leaders after 30 s");
+}
+
+void produce(const std::string& bootstrap, const std::string& topic, const std::optional<std::string>& key,
+             const std::string& value, int partition) {
+  auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));
+  auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                               RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
+                               RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
+                               RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+  if (err) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+  if (rd_kafka_flush(producer.get(), 30000) != RD_KAFKA_RESP_ERR_NO_ERROR || rd_kafka_outq_len(producer.get()) != 0)
+    throw std::runtime_error("produce: not acknowledged within 30 s");
+}
+
+std::vector<Record> read_topic(const std::string& bootstrap, const std::string& topic, size_t count,
+                               milliseconds deadline, milliseconds settle) {
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf({{"bootstrap.servers", bootstrap},
+                                                                          {"group.id", unique_name("reader")},
+                                                                          {"auto.offset.reset", "earliest"},
+                                                                          {"enable.auto.commit", "false"}}));
+  rd_kafka_poll_set_consumer(consumer.get());
+  kafka::PartitionList topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(consumer.get(), topics.get());
+  std::vector<Record> records;
+  auto end = steady_clock::now() + deadline;
+  std::optional<steady_clock::time_point> settle_end;
+  for (;;) {
+    auto now = steady_clock::now();
+    if (settle_end ? now >= *settle_end : now >= end) break;
+    kafka::Message m(rd_kafka_consumer_poll(consumer.get(), 100));
+    if (m && !m->err) {
+      Record r;
+      if (m->key) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+      r.value.assign(static_cast<const char*>(m->payload), m->len);
+      r.partition = m->partition;
+      r.offset = m->offset;
+      records.push_back(std::move(r));
+    }
+    if (records.size() >= count && !settle_end) settle_end = steady_clock::now() + settle;
+  }
+  rd_kafka_consumer_close(consumer.get());
+  return records;
+}
+
+int64_t committed_offset(const std::string& bootstrap, const std::string& group, const std::string& topic,
+                         int32_t partition) {
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER,
+                                     kafka::make_conf({{"bootstrap.servers", bootstrap}, {"group.id", group}}));
+  kafka::PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  auto err = rd_kafka_committed(consumer.get(), list.get(), 10000);
+  int64_t offset = err == RD_KAFKA_RESP_ERR_NO_ERROR ? list->elems[0].offset : -1;
+  rd_kafka_consumer_close(consumer.get());
+  return offset < 0 ? -1 : offset;
+}
+
+}  // namespace sfmc::test

@@ -1,0 +1,41 @@
+// Test-side Kafka helpers for the real broker the ctest fixture starts:
+// topics, producing, reading a topic back, and committed offsets.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sfmc::test {
+
+// The fixture's bootstrap address (from SFMC_TEST_BOOTSTRAP_FILE).
+std::string broker_bootstrap();
+
+// A name no earlier test run used: tests never share topics or groups.
+std::string unique_name(const std::string& prefix);
+
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions);
+
+void produce(const std::string& bootstrap, const std::string& topic, const std::optional<std::string>& key,
+             const std::string& value, int partition = -1);
+
+struct Record {
+  std::optional<std::string> key;
+  std::string value;
+  int32_t partition = 0;
+  int64_t offset = 0;
+};
+
+// Reads `topic` from the beginning until `count` records arrived or the
+// deadline passed, then keeps reading for `settle` to catch extra records.
+std::vector<Record> read_topic(const std::string& bootstrap, const std::string& topic, size_t count,
+                               std::chrono::milliseconds deadline,
+                               std::chrono::milliseconds settle = std::chrono::milliseconds(0));
+
+// The group's committed offset for a partition; -1 when none.
+int64_t committed_offset(const std::string& bootstrap, const std::string& group, const std::string& topic,
+                         int32_t partition);
+
+}  // namespace sfmc::test

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <array>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -18,9 +19,11 @@ namespace {
 constexpr const char* kInputTopic = "sfmc.send";
 constexpr const char* kOutcomeTopic = "sfmc.outcomes";
 
-// A mistaken event shows what an `invalid` outcome looks like.
-constexpr std::string_view kBrokenEvent =
-    R"({"operation": "transactional.sms.send", "id": "example-broken-1", "body": {"definitionKey": "order-shipped",)";
+// Mistaken events show what `invalid` outcomes look like: a value that is
+// not JSON, and an envelope with several problems at once.
+constexpr std::array<std::string_view, 2> kBrokenEvents{
+    R"({"operation": "transactional.sms.send", "id": "example-broken-1", "body": {"definitionKey": "order-shipped",)",
+    R"({"operation": "transactional.sms.sned", "id": "example-broken-2", "messageKey": "", "body": []})"};
 
 void produce_events(const std::string& bootstrap, const std::vector<std::string_view>& events) {
   auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));
@@ -73,7 +76,7 @@ int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, 
   cluster.create_topic(kOutcomeTopic, 1);
 
   std::vector<std::string_view> events(demo::kExamples.begin(), demo::kExamples.end());
-  events.push_back(kBrokenEvent);
+  events.insert(events.end(), kBrokenEvents.begin(), kBrokenEvents.end());
   produce_events(bootstrap, events);
   std::cout << "demo: " << events.size() << " example events produced to '" << kInputTopic
             << "' on an in-process Kafka mock cluster; relaying to " << auth_url << "\n"

@@ -1,0 +1,18 @@
+// What the route handlers share: the options and the state, passed down
+// explicitly rather than reached through globals.
+#pragma once
+
+#include "sim_state.h"
+#include "sim_types.h"
+
+namespace sfmc::sim {
+
+struct SimContext {
+  const SimOptions& options;
+  Clock clock;
+  TokenStore& tokens;
+  MessageKeyRegistry& message_keys;
+  IdGenerator& ids;
+};
+
+}  // namespace sfmc::sim

@@ -1,0 +1,66 @@
+// Value types shared by the simulator's pieces and its public API.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace sfmc::sim {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Injected so tests can expire tokens (and, later, messageKey windows)
+// without sleeping. Wall-clock, because recorded requests carry it too.
+using Clock = std::function<TimePoint()>;
+
+// One HTTP request as the simulator received it.
+struct RecordedRequest {
+  std::string method;
+  // The path exactly as sent on the wire (still percent-encoded), without
+  // the query string: tests can check how a client encoded a messageKey.
+  std::string path;
+  std::string query;                           // raw, without the '?'
+  std::map<std::string, std::string> headers;  // names lower-cased; repeats joined by ", "
+  std::string body;
+  TimePoint time;   // when the request was handled
+  int status = 0;   // the status the simulator answered with
+};
+
+// Called after each recorded (non-/_sim/) request, on a server thread, so it
+// must be thread-safe.
+using RequestObserver = std::function<void(const RecordedRequest&)>;
+
+struct SimOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: the kernel picks a free port
+  std::string client_id = "sim-client";
+  std::string client_secret = "sim-secret";
+  int token_ttl_s = 1080;  // what SFMC announces in expires_in
+
+  // HTTP behaviour. httplib serves one connection per worker thread, so
+  // worker_threads bounds the number of concurrent keep-alive connections.
+  int worker_threads = 64;
+  int keep_alive_timeout_s = 5;  // SFMC closes connections idle for >= 5 s
+  std::size_t keep_alive_max_requests = 1000000;
+  std::size_t max_body_bytes = 16 * 1024 * 1024;
+
+  // Oldest requests are dropped beyond this; 0 disables recording (benchmarks).
+  std::size_t max_recorded_requests = 100000;
+
+  // SFMC refuses a messageKey reused within 2 days; nullopt keeps keys forever.
+  std::optional<std::chrono::seconds> message_key_window;
+
+  // The reference leaves open whether a send in which every recipient is
+  // invalid gets 202 + 109001 (default here) or 400 + 109103.
+  bool reject_when_no_valid_recipients = false;
+
+  std::uint64_t random_seed = 0;  // 0: seeded from std::random_device
+  Clock clock;                    // empty: std::chrono::system_clock::now
+  RequestObserver on_request;     // empty: nothing is called
+};
+
+}  // namespace sfmc::sim

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
 #include "sfmc/operations.h"
 
@@ -14,7 +15,29 @@ std::string default_event_id(const InputCoordinates& input) {
   return input.topic + "/" + std::to_string(input.partition) + "/" + std::to_string(input.offset);
 }
 
-EventDecoder::EventDecoder() : envelope_(schemas::kEvent) {}
+std::optional<size_t> nesting_exceeds(std::string_view json, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return i;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+EventDecoder::EventDecoder(DecoderLimits limits) : limits_(limits), envelope_(schemas::kEvent) {
+  for (const auto& op : kOperations)
+    bodies_[static_cast<size_t>(op.operation)] = std::make_unique<SchemaValidator>(schemas::body(op.operation));
+}
 
 namespace {
 
@@ -39,25 +62,48 @@ void check_path_parameters(const OperationInfo& op, const rapidjson::Value& even
   }
 }
 
+void name_unknown_operation(const std::string& operation, std::vector<ErrorDetail>& errors) {
+  std::string known;
+  for (const auto& op : kOperations) known += (known.empty() ? "" : ", ") + std::string(op.name);
+  for (auto& e : errors)
+    if (e.pointer == "/operation") e.message = "unknown operation \"" + operation + "\"; expected one of " + known;
+}
+
 }  // namespace
 
 Decoded EventDecoder::decode(const InboundEvent& event) {
   InvalidEvent invalid{default_event_id(event.input), {}, "default", {}};
-  rapidjson::Document doc;
-  doc.Parse(event.value.data(), event.value.size());
-  if (doc.HasParseError()) {
-    invalid.errors.push_back({std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                                  " (at byte " + std::to_string(doc.GetErrorOffset()) + ")",
-                              "", std::nullopt, {}});
+  auto refuse = [&](std::string message) {
+    invalid.errors.push_back({std::move(message), "", std::nullopt, {}});
     return invalid;
-  }
+  };
+  if (event.value.size() > limits_.max_event_bytes)
+    return refuse("event value is " + std::to_string(event.value.size()) + " bytes; the limit is " +
+                  std::to_string(limits_.max_event_bytes));
+  if (auto at = nesting_exceeds(event.value, limits_.max_depth))
+    return refuse("event value nests deeper than " + std::to_string(limits_.max_depth) + " levels (at byte " +
+                  std::to_string(*at) + ")");
+
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(event.value.data(), event.value.size());
+  if (doc.HasParseError())
+    return refuse(std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                  " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
   if (auto id = string_member(doc, "id"); !id.empty()) invalid.id = id;
   if (auto account = string_member(doc, "account"); !account.empty()) invalid.account = account;
   invalid.operation = string_member(doc, "operation");
 
   envelope_.validate(doc, "", invalid.errors);
   auto operation = operation_from_name(invalid.operation);
-  if (operation && doc.IsObject()) check_path_parameters(info(*operation), doc, invalid.errors);
+  if (!operation && doc.IsObject() && doc.HasMember("operation") && doc["operation"].IsString())
+    name_unknown_operation(invalid.operation, invalid.errors);
+  if (operation && doc.IsObject()) {
+    check_path_parameters(info(*operation), doc, invalid.errors);
+    if (auto body = doc.FindMember("body"); body != doc.MemberEnd() && body->value.IsObject()) {
+      bodies_[static_cast<size_t>(*operation)]->validate(body->value, "/body", invalid.errors);
+      check_body_rules(*operation, body->value, invalid.errors);
+    }
+  }
   if (!invalid.errors.empty()) return invalid;
 
   const auto& op = info(*operation);

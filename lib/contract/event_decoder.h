@@ -1,7 +1,10 @@
 // Turns a Kafka record's value into a SendRequest, or into the list of every
-// problem that stops it from being one.
+// problem that stops it from being one: the envelope, the operation's body
+// schema, and the SFMC rules a schema cannot state.
 #pragma once
 
+#include <array>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,16 +23,28 @@ struct InvalidEvent {
 
 using Decoded = std::variant<SendRequest, InvalidEvent>;
 
+struct DecoderLimits {
+  size_t max_event_bytes = 1024 * 1024;
+  // Deeper values are refused before parsing: validation recurses.
+  int max_depth = 64;
+};
+
 class EventDecoder {
  public:
-  EventDecoder();
+  explicit EventDecoder(DecoderLimits limits = {});
   Decoded decode(const InboundEvent& event);
 
  private:
+  DecoderLimits limits_;
   SchemaValidator envelope_;
+  std::array<std::unique_ptr<SchemaValidator>, 5> bodies_;  // by Operation
 };
 
 // The event id used when the event has none: "topic/partition/offset".
 std::string default_event_id(const InputCoordinates& input);
+
+// Byte offset where nesting first exceeds `max_depth`, if it does (strings
+// are skipped, so brackets inside them do not count).
+std::optional<size_t> nesting_exceeds(std::string_view json, int max_depth);
 
 }  // namespace sfmc

@@ -1,5 +1,7 @@
-// JSON Schema validation that reports every violation, each with a JSON
-// pointer, using valijson over the RapidJSON DOM the pipeline already parsed.
+// JSON Schema validation over the RapidJSON DOM the pipeline already parsed.
+// RapidJSON's own validator decides (fast, stops at the first violation);
+// only for a value it refuses does valijson walk it again to report every
+// violation, each with a JSON pointer and a readable message.
 #pragma once
 
 #include <rapidjson/document.h>

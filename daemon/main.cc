@@ -20,6 +20,7 @@
 #include "pipeline/relay.h"
 #include "sfmc/client.h"
 #include "demo.h"
+#include "validate.h"
 
 #ifndef SFMC_RELAY_VERSION
 #define SFMC_RELAY_VERSION "unknown"
@@ -30,6 +31,8 @@ namespace {
 constexpr const char* kUsage = R"(Usage:
   sfmc-relay run --config FILE           consume send events, call SFMC, publish outcomes
   sfmc-relay check-config --config FILE  validate a configuration file and exit
+  sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE);
+                                         --schema NAME prints a schema
   sfmc-relay demo --auth-url URL         relay the built-in example events through an
                                          in-process Kafka mock cluster to an SFMC
                                          simulator at URL, print the outcomes, exit
@@ -82,7 +85,7 @@ int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bo
   SystemClock clock;
   CurlTransport transport(config.http);
   SfmcClient client(config.accounts, transport, clock, config.retry, std::random_device{}());
-  EventDecoder decoder;
+  EventDecoder decoder(config.limits);
   kafka::Consumer consumer(config.consumer_properties, config.input_topics, kafka_log);
   kafka::Publisher publisher(config.producer_properties, config.outcome_topic, kafka_log);
   Relay relay(consumer, publisher, decoder, client, log);
@@ -103,6 +106,8 @@ int main(int argc, char** argv) {
     std::cout << "sfmc-relay " << SFMC_RELAY_VERSION << "\n";
     return 0;
   }
+
+  if (args[0] == "validate") return sfmc::run_validate({args.begin() + 1, args.end()});
 
   sfmc::Logger log;
   std::atomic<bool> stop{false};

@@ -142,10 +142,19 @@ bool is_wrapper_error(const std::string& description) {
 
 }  // namespace
 
+bool SchemaValidator::accepted_by_rapidjson(const rapidjson::Value& value) {
+  impl_->fast->Reset();
+  return value.Accept(*impl_->fast);
+}
+
+bool SchemaValidator::accepted_by_valijson(const rapidjson::Value& value) {
+  valijson::adapters::RapidJsonAdapter target(value);
+  return impl_->validator.validate(impl_->schema, target, nullptr);
+}
+
 bool SchemaValidator::validate(const rapidjson::Value& value, std::string_view base,
                                std::vector<ErrorDetail>& errors) {
-  impl_->fast->Reset();
-  if (value.Accept(*impl_->fast)) return true;
+  if (accepted_by_rapidjson(value)) return true;
 
   valijson::ValidationResults results;
   valijson::adapters::RapidJsonAdapter target(value);

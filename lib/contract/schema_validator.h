@@ -28,6 +28,10 @@ class SchemaValidator {
   // Returns true when the value is valid.
   bool validate(const rapidjson::Value& value, std::string_view base, std::vector<ErrorDetail>& errors);
 
+  // Each validator's verdict alone: the tests check that they agree.
+  bool accepted_by_rapidjson(const rapidjson::Value& value);
+  bool accepted_by_valijson(const rapidjson::Value& value);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

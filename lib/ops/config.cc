@@ -113,6 +113,9 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
       std::chrono::milliseconds(integer<int64_t>(retry, "base_backoff_ms", config.retry.base_backoff.count()));
   config.retry.max_backoff =
       std::chrono::milliseconds(integer<int64_t>(retry, "max_backoff_ms", config.retry.max_backoff.count()));
+  const Value* limits = member(doc, "limits");
+  config.limits.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.limits.max_event_bytes);
+  config.limits.max_depth = integer<int>(limits, "max_event_depth", config.limits.max_depth);
   if (const Value* log = member(doc, "log")) config.log_level = parse_log_level(text(*log, "level", "info")).value();
 
   if (!problems.empty()) {

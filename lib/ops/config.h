@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "contract/event_decoder.h"
 #include "http/curl_transport.h"
 #include "kafka/handles.h"
 #include "ops/log.h"
@@ -26,6 +27,7 @@ struct RelayConfig {
   std::map<std::string, AccountConfig> accounts;
   CurlOptions http;
   RetryPolicy retry;
+  DecoderLimits limits;
   LogLevel log_level = LogLevel::Info;
 };
 

@@ -32,7 +32,8 @@ TEST_CASE("a well-formed event becomes a send request with the body unchanged") 
 
 TEST_CASE("defaults: id from the input coordinates, account 'default'") {
   EventDecoder decoder;
-  auto decoded = decoder.decode(event(R"({"operation":"transactional.sms.send","body":{}})"));
+  auto decoded = decoder.decode(
+      event(R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"15555551234"}]}})"));
   auto* request = std::get_if<SendRequest>(&decoded);
   REQUIRE(request != nullptr);
   CHECK(request->id == "sends/2/41");
@@ -81,7 +82,8 @@ TEST_CASE("path parameters must match the operation") {
   REQUIRE(invalid->errors.size() == 1);
   CHECK(invalid->errors[0].message == "mobileconnect.messageList.send needs \"messageId\" (its path parameter)");
 
-  auto extra = decoder.decode(event(R"({"operation":"transactional.sms.send","messageKey":"k","body":{}})"));
+  auto extra = decoder.decode(event(
+      R"({"operation":"transactional.sms.send","messageKey":"k","body":{"definitionKey":"d","recipients":[{"to":"1"}]}})"));
   invalid = std::get_if<InvalidEvent>(&extra);
   REQUIRE(invalid != nullptr);
   REQUIRE(invalid->errors.size() == 1);

@@ -1,0 +1,72 @@
+#include <doctest/doctest.h>
+
+#include "contract/body_rules.h"
+#include "contract/event_decoder.h"
+
+using namespace sfmc;
+
+TEST_CASE("send times are yyyy-MM-dd HH:mm on a real calendar") {
+  CHECK(is_valid_send_time("2012-10-05 20:01"));
+  CHECK(is_valid_send_time("2024-02-29 00:00"));
+  CHECK_FALSE(is_valid_send_time("2023-02-29 00:00"));
+  CHECK_FALSE(is_valid_send_time("2012-13-05 20:01"));
+  CHECK_FALSE(is_valid_send_time("2012-10-05 24:00"));
+  CHECK_FALSE(is_valid_send_time("2012-10-05 20:60"));
+  CHECK_FALSE(is_valid_send_time("2012-10-05T20:01"));
+  CHECK_FALSE(is_valid_send_time("2012-10-05 20:01:00"));
+  CHECK_FALSE(is_valid_send_time("12-10-05 20:01"));
+}
+
+TEST_CASE("UTC offsets and window times") {
+  CHECK(is_valid_utc_offset("-0500"));
+  CHECK(is_valid_utc_offset("+0530"));
+  CHECK(is_valid_utc_offset("+1400"));
+  CHECK_FALSE(is_valid_utc_offset("0500"));
+  CHECK_FALSE(is_valid_utc_offset("-05:00"));
+  CHECK_FALSE(is_valid_utc_offset("+1500"));
+  CHECK_FALSE(is_valid_utc_offset("+0510"));
+  CHECK(is_valid_window_time("2200"));
+  CHECK(is_valid_window_time("0000"));
+  CHECK_FALSE(is_valid_window_time("2400"));
+  CHECK_FALSE(is_valid_window_time("22:00"));
+  CHECK_FALSE(is_valid_window_time("1260"));
+}
+
+TEST_CASE("nesting is measured outside strings") {
+  CHECK_FALSE(nesting_exceeds(R"({"a":[[["[[[[[["]]]})", 4).has_value());
+  CHECK(nesting_exceeds(R"({"a":[[[1]]]})", 3) == 7u);
+  CHECK_FALSE(nesting_exceeds(R"({"a":"\"[[["})", 1).has_value());
+}
+
+TEST_CASE("robust decoding: size, depth, encoding") {
+  EventDecoder decoder(DecoderLimits{100, 8});
+  InboundEvent e;
+  e.input = {"t", 0, 5};
+  e.value = std::string(101, ' ');
+  Decoded big = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(big));
+  CHECK(std::get<InvalidEvent>(big).errors.at(0).message == "event value is 101 bytes; the limit is 100");
+
+  e.value = std::string(9, '[') + std::string(9, ']');
+  Decoded deep = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(deep));
+  CHECK(std::get<InvalidEvent>(deep).errors.at(0).message == "event value nests deeper than 8 levels (at byte 8)");
+
+  e.value = "{\"operation\":\"x\xff\"}";
+  Decoded latin = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(latin));
+  CHECK(std::get<InvalidEvent>(latin).errors.at(0).message ==
+        "event value is not valid JSON: Invalid encoding in string. (at byte 15)");
+}
+
+TEST_CASE("an unknown operation is named with the ones that exist") {
+  EventDecoder decoder;
+  InboundEvent e;
+  e.value = R"({"operation":"transactional.sms.sned","body":{}})";
+  Decoded d = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(d));
+  const auto& errors = std::get<InvalidEvent>(d).errors;
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/operation");
+  CHECK(errors[0].message.rfind("unknown operation \"transactional.sms.sned\"; expected one of transactional.sms.send, ", 0) == 0);
+}

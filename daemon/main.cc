@@ -42,6 +42,8 @@ Signals: SIGTERM or SIGINT stop consuming, finish the event in hand, publish its
 outcome, commit offsets and exit 0.
 )";
 
+constexpr int kExitConfig = 78;  // EX_CONFIG: systemd's RestartPreventExitStatus names it
+
 std::optional<std::string> get_env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
   if (!value) return std::nullopt;
@@ -88,10 +90,16 @@ int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bo
   EventDecoder decoder(config.limits);
   kafka::Consumer consumer(config.consumer_properties, config.input_topics, kafka_log);
   kafka::Publisher publisher(config.producer_properties, config.outcome_topic, kafka_log);
-  Relay relay(consumer, publisher, decoder, client, log);
+  Relay relay(consumer, publisher, decoder, client, transport, clock, log, config.pipeline);
   log.info("started", {{"version", SFMC_RELAY_VERSION}, {"group", config.consumer_properties.at("group.id")},
-                       {"outcome_topic", config.outcome_topic}});
-  return relay.run(stop) ? 0 : 1;
+                       {"outcome_topic", config.outcome_topic},
+                       {"max_in_flight", std::to_string(config.pipeline.max_in_flight)}});
+  switch (relay.run(stop)) {
+    case RelayExit::Stopped: return 0;
+    case RelayExit::FatalKafka: return 1;
+    case RelayExit::FatalConfig: return kExitConfig;
+  }
+  return 1;
 }
 
 }  // namespace
@@ -142,7 +150,7 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const sfmc::ConfigError& e) {
     std::cerr << "sfmc-relay: " << e.what() << "\n";
-    return 78;  // EX_CONFIG: systemd's RestartPreventExitStatus can name it
+    return kExitConfig;
   } catch (const std::exception& e) {
     log.error("fatal", {{"error", e.what()}});
     return 1;

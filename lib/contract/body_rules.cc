@@ -77,7 +77,7 @@ void transactional_rules(const OperationInfo& op, const Value& body, Report& rep
   if (body.HasMember(other))
     report(std::string("/body/") + other,
            std::string(other) + " is not allowed on " + std::string(op.name) + ": use " + wanted);
-  if (!body.HasMember(wanted)) report("/body", std::string(wanted) + " is required");
+  if (!body.HasMember(wanted) && !body.HasMember(other)) report("/body", std::string(wanted) + " is required");
 
   // Keys must be unique within the request, or SFMC rejects the message.
   auto recipients = body.FindMember("recipients");
@@ -206,11 +206,14 @@ void message_list_rules(const Value& body, Report& report) {
   list_override_rules(body, "TargetListIds", "OverrideTemplateTargetLists", "The count of Target List IDs can't be zero.",
                       "TargetListIds isn't applicable when OverrideTemplateTargetLists is false.",
                       "Cannot override template target lists when no target list ids are specified.", report);
-  list_override_rules(body, "ExclusionListIds", "OverrideTemplateExclusionLists",
-                      "The count of Exclusion List IDs can't be zero.",
-                      "ExclusionListIds isn't applicable when OverrideTemplateExclusionLists is false.",
-                      "Cannot override template exclusion lists when no exclusion list ids are specified.", report);
-  if (is_true(field(body, "IgnoreExclusionLists", "/body"))) {
+  // With IgnoreExclusionLists true, its own two sentences say what is wrong
+  // with the exclusion settings; the override sentences would repeat them.
+  if (!is_true(field(body, "IgnoreExclusionLists", "/body"))) {
+    list_override_rules(body, "ExclusionListIds", "OverrideTemplateExclusionLists",
+                        "The count of Exclusion List IDs can't be zero.",
+                        "ExclusionListIds isn't applicable when OverrideTemplateExclusionLists is false.",
+                        "Cannot override template exclusion lists when no exclusion list ids are specified.", report);
+  } else {
     Field exclusions = field(body, "ExclusionListIds", "/body");
     if (exclusions && exclusions.value->IsArray() && !exclusions.value->Empty())
       report(exclusions.pointer, "Exclusion list ids can't be specified when IgnoreExclusionLists is true.");

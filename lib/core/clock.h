@@ -10,6 +10,7 @@ namespace sfmc {
 class Clock {
  public:
   using time_point = std::chrono::steady_clock::time_point;
+  using duration = std::chrono::steady_clock::duration;
   virtual ~Clock() = default;
   virtual time_point now() = 0;
   virtual void sleep_for(std::chrono::milliseconds duration) = 0;

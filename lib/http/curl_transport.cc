@@ -1,7 +1,9 @@
 #include "http/curl_transport.h"
 
+#include <cctype>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
 
 namespace sfmc {
 
@@ -35,63 +37,127 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
 }  // namespace
 
-CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)), easy_(curl_easy_init()) {
-  if (!easy_) throw std::runtime_error("curl_easy_init failed");
+CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)), multi_(curl_multi_init()) {
+  if (!multi_) throw std::runtime_error("curl_multi_init failed");
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, options_.max_connections);
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_connections);
+  curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);  // HTTP/2 where the server offers it
 }
 
-HttpResponse CurlTransport::perform(const HttpRequest& request) {
-  HttpResponse response;
-  CURL* h = easy_.get();
-  curl_easy_reset(h);  // keeps the connection cache, drops the previous request's options
+CurlTransport::~CurlTransport() {
+  for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
+}
 
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  for (const auto& header : request.headers) {
-    curl_slist* appended = curl_slist_append(headers.get(), header.c_str());
-    if (appended == nullptr) return {0, {}, {}, "out of memory building request headers"};
-    (void)headers.release();
-    headers.reset(appended);
+std::string CurlTransport::configure(Transfer& t) {
+  for (const auto& header : t.request.headers) {
+    curl_slist* appended = curl_slist_append(t.headers.get(), header.c_str());
+    if (appended == nullptr) return "out of memory building request headers";
+    (void)t.headers.release();
+    t.headers.reset(appended);
   }
-
+  CURL* h = t.easy.get();
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(h, option, value);
   };
-  set(CURLOPT_URL, request.url.c_str());
-  set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  if (request.method != "GET") {
-    set(CURLOPT_POSTFIELDS, request.body.data());
-    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  set(CURLOPT_URL, t.request.url.c_str());
+  set(CURLOPT_CUSTOMREQUEST, t.request.method.c_str());
+  if (t.request.method == "GET") {
+    set(CURLOPT_HTTPGET, 1L);
+  } else {
+    set(CURLOPT_POSTFIELDS, t.request.body.data());
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
   }
-  set(CURLOPT_HTTPHEADER, headers.get());
+  set(CURLOPT_HTTPHEADER, t.headers.get());
   set(CURLOPT_WRITEFUNCTION, on_body);
-  set(CURLOPT_WRITEDATA, &response.body);
+  set(CURLOPT_WRITEDATA, &t.response.body);
   set(CURLOPT_HEADERFUNCTION, on_header);
-  set(CURLOPT_HEADERDATA, &response);
+  set(CURLOPT_HEADERDATA, &t.response);
   set(CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
   set(CURLOPT_TIMEOUT_MS, options_.timeout_ms);
   set(CURLOPT_MAXAGE_CONN, options_.max_idle_s);
   set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_TCP_NODELAY, 1L);
   set(CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   set(CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_path.empty()) set(CURLOPT_CAINFO, options_.ca_path.c_str());
-  if (rc != CURLE_OK) return {0, {}, {}, std::string("curl option rejected: ") + curl_easy_strerror(rc)};
+  if (rc != CURLE_OK) return std::string("curl option rejected: ") + curl_easy_strerror(rc);
+  return {};
+}
 
-  rc = curl_easy_perform(h);
-  if (rc != CURLE_OK) {
-    response.status = 0;
-    response.transport_error = curl_easy_strerror(rc);
-    return response;
+void CurlTransport::start(HttpRequest request, Callback done) {
+  auto t = std::make_unique<Transfer>();
+  if (!idle_.empty()) {
+    t->easy = std::move(idle_.back());
+    idle_.pop_back();
+    curl_easy_reset(t->easy.get());
+  } else {
+    t->easy.reset(curl_easy_init());
   }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  response.status = static_cast<int>(status);
-  return response;
+  t->request = std::move(request);
+  t->done = std::move(done);
+  std::string error = t->easy ? configure(*t) : "curl_easy_init failed";
+  if (error.empty() && curl_multi_add_handle(multi_.get(), t->easy.get()) != CURLM_OK) error = "curl_multi_add_handle failed";
+  if (!error.empty()) {
+    // Reported like any transport failure, from the next poll(): callers
+    // need not expect their callback inside start().
+    t->response.transport_error = error;
+    refused_.emplace_back(std::move(t->done), std::move(t->response));
+    return;
+  }
+  CURL* key = t->easy.get();
+  transfers_.emplace(key, std::move(t));
+}
+
+void CurlTransport::finish(CURL* easy, CURLcode result) {
+  auto it = transfers_.find(easy);
+  if (it == transfers_.end()) return;
+  std::unique_ptr<Transfer> t = std::move(it->second);
+  transfers_.erase(it);
+  curl_multi_remove_handle(multi_.get(), easy);
+  if (result != CURLE_OK) {
+    t->response.status = 0;
+    t->response.transport_error = curl_easy_strerror(result);
+  } else {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    t->response.status = static_cast<int>(status);
+  }
+  Callback done = std::move(t->done);
+  HttpResponse response = std::move(t->response);
+  idle_.push_back(std::move(t->easy));
+  done(std::move(response));  // may start new transfers
+}
+
+bool CurlTransport::perform() {
+  bool finished_any = false;
+  for (auto& [done, response] : std::exchange(refused_, {})) {
+    done(std::move(response));
+    finished_any = true;
+  }
+  int running = 0;
+  curl_multi_perform(multi_.get(), &running);
+  for (;;) {
+    int left = 0;
+    CURLMsg* message = curl_multi_info_read(multi_.get(), &left);
+    if (message == nullptr) break;
+    if (message->msg == CURLMSG_DONE) {
+      finish(message->easy_handle, message->data.result);
+      finished_any = true;
+    }
+  }
+  return finished_any;
+}
+
+void CurlTransport::poll(std::chrono::milliseconds max_wait) {
+  if (perform() || max_wait.count() <= 0) return;
+  std::vector<curl_waitfd> extra;
+  for (int fd : watched_) extra.push_back({fd, CURL_WAIT_POLLIN, 0});
+  curl_multi_poll(multi_.get(), extra.data(), static_cast<unsigned>(extra.size()), static_cast<int>(max_wait.count()),
+                  nullptr);
+  perform();
 }
 
 }  // namespace sfmc

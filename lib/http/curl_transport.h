@@ -1,10 +1,13 @@
-// HttpTransport over one reused libcurl easy handle (keep-alive).
+// HttpTransport over libcurl's multi interface: many requests concurrently
+// on one thread, connections kept alive in one shared pool.
 #pragma once
 
 #include <curl/curl.h>
 
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "http/transport.h"
 
@@ -16,6 +19,7 @@ struct CurlOptions {
   // SFMC closes connections idle for 5 s; retire ours before that so no send
   // lands on a connection the server is closing.
   long max_idle_s = 4;
+  long max_connections = 64;  // pool size and per-host limit
   bool verify_tls = true;
   std::string ca_path;  // CA bundle file; empty: the system default
 };
@@ -32,14 +36,46 @@ class CurlGlobal {
 class CurlTransport final : public HttpTransport {
  public:
   explicit CurlTransport(CurlOptions options);
-  HttpResponse perform(const HttpRequest& request) override;
+  ~CurlTransport() override;
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  void start(HttpRequest request, Callback done) override;
+  void poll(std::chrono::milliseconds max_wait) override;
+  size_t in_flight() const override { return transfers_.size(); }
+  void wake() override { curl_multi_wakeup(multi_.get()); }
+
+  void watch(int fd) override { watched_.push_back(fd); }
 
  private:
   struct EasyDeleter {
-    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+    void operator()(CURL* h) const { curl_easy_cleanup(h); }
   };
+  struct MultiDeleter {
+    void operator()(CURLM* h) const { curl_multi_cleanup(h); }
+  };
+  struct SlistDeleter {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  };
+  using Easy = std::unique_ptr<CURL, EasyDeleter>;
+  struct Transfer {
+    Easy easy;
+    HttpRequest request;
+    HttpResponse response;
+    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    Callback done;
+  };
+
+  std::string configure(Transfer& t);
+  bool perform();  // true when a callback ran
+  void finish(CURL* easy, CURLcode result);
+
   CurlOptions options_;
-  std::unique_ptr<CURL, EasyDeleter> easy_;
+  std::unique_ptr<CURLM, MultiDeleter> multi_;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::vector<Easy> idle_;  // handles to reuse
+  std::vector<int> watched_;
+  std::vector<std::pair<Callback, HttpResponse>> refused_;  // start() failures, reported by poll()
 };
 
 }  // namespace sfmc

@@ -1,7 +1,9 @@
-// The HTTP seam: the SFMC client talks to this interface, so tests can give
-// it a fake and the daemon gives it libcurl.
+// The HTTP seam: the SFMC client talks to this interface, so tests drive it
+// with a fake and the daemon with libcurl.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,16 +17,28 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  int status = 0;             // 0 when no response arrived (see transport_error)
+  int status = 0;  // 0 when no response arrived (see transport_error)
   std::string body;
-  std::string retry_after;    // the Retry-After header, when sent
+  std::string retry_after;      // the Retry-After header, when sent
   std::string transport_error;  // connection/timeout failure, empty otherwise
 };
 
+// Many requests in flight on the caller's thread: start() queues, poll()
+// moves bytes and runs the callbacks of finished requests.
 class HttpTransport {
  public:
+  using Callback = std::function<void(HttpResponse)>;
   virtual ~HttpTransport() = default;
-  virtual HttpResponse perform(const HttpRequest& request) = 0;
+
+  virtual void start(HttpRequest request, Callback done) = 0;
+  // Works for at most `max_wait` (returns early when a request finished or
+  // wake() was called) and runs completed requests' callbacks.
+  virtual void poll(std::chrono::milliseconds max_wait) = 0;
+  virtual size_t in_flight() const = 0;
+  // Wakes a poll() in progress; safe from any thread.
+  virtual void wake() = 0;
+  // A descriptor poll() also wakes for when it becomes readable.
+  virtual void watch(int fd) = 0;
 };
 
 }  // namespace sfmc

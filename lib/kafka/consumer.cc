@@ -42,6 +42,7 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rd_kafka_assign(handle_.get(), parts);
     assigned_ = true;
+    if (paused_) rd_kafka_pause_partitions(handle_.get(), parts);
     if (log_) log_(LOG_INFO, "REBALANCE", "assigned " + std::to_string(parts->cnt) + " partition(s)");
     return;
   }
@@ -95,6 +96,23 @@ void Consumer::commit_now() {
   auto err = rd_kafka_commit(handle_.get(), nullptr, /*async=*/0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET && log_)
     log_(LOG_WARNING, "COMMIT", std::string("commit failed: ") + rd_kafka_err2str(err));
+}
+
+void Consumer::pause(bool paused) {
+  if (paused == paused_) return;
+  paused_ = paused;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(handle_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  PartitionList assignment(raw);
+  if (paused)
+    rd_kafka_pause_partitions(handle_.get(), assignment.get());
+  else
+    rd_kafka_resume_partitions(handle_.get(), assignment.get());
+}
+
+void Consumer::wake_on(int fd) {
+  Queue queue(rd_kafka_queue_get_consumer(handle_.get()));
+  rd_kafka_queue_io_event_enable(queue.get(), fd, "c", 1);
 }
 
 void Consumer::close() {

@@ -44,6 +44,15 @@ class Consumer {
 
   bool assigned() const { return assigned_; }
 
+  // Stops (or restarts) fetching from every assigned partition: the engine's
+  // backpressure. Fetched-but-unread records are dropped and read again.
+  void pause(bool paused);
+  bool paused() const { return paused_; }
+
+  // Writes a byte to `fd` whenever records or events arrive, so one poll()
+  // can wait on Kafka and HTTP together.
+  void wake_on(int fd);
+
  private:
   static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                    void* opaque);
@@ -56,6 +65,7 @@ class Consumer {
   Handle handle_;
   bool assigned_ = false;
   bool closed_ = false;
+  bool paused_ = false;
 };
 
 }  // namespace sfmc::kafka

@@ -58,6 +58,11 @@ int Publisher::flush(std::chrono::milliseconds timeout) {
   return rd_kafka_outq_len(handle_.get());
 }
 
+void Publisher::wake_on(int fd) {
+  Queue queue(rd_kafka_queue_get_main(handle_.get()));
+  rd_kafka_queue_io_event_enable(queue.get(), fd, "p", 1);
+}
+
 int Publisher::queued() const { return rd_kafka_outq_len(handle_.get()); }
 
 }  // namespace sfmc::kafka

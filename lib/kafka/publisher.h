@@ -32,6 +32,8 @@ class Publisher {
   // Waits for every queued record; returns how many are still unacknowledged.
   int flush(std::chrono::milliseconds timeout);
   int queued() const;
+  // Writes a byte to `fd` when delivery reports are waiting for poll().
+  void wake_on(int fd);
 
  private:
   static void delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);

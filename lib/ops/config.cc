@@ -97,6 +97,8 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
     }
     if (const Value* id = member(a, "account_id")) account.account_id = id->GetInt64();
     if (const Value* scope = member(a, "scope")) account.scope = scope->GetString();
+    if (const Value* rate = member(a, "max_requests_per_second")) account.max_requests_per_second = rate->GetDouble();
+    account.burst = integer<int>(&a, "burst", 1);
     config.accounts.emplace(account.name, std::move(account));
   }
 
@@ -113,6 +115,21 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
       std::chrono::milliseconds(integer<int64_t>(retry, "base_backoff_ms", config.retry.base_backoff.count()));
   config.retry.max_backoff =
       std::chrono::milliseconds(integer<int64_t>(retry, "max_backoff_ms", config.retry.max_backoff.count()));
+  config.retry.max_total =
+      std::chrono::milliseconds(integer<int64_t>(retry, "max_total_ms", config.retry.max_total.count()));
+  config.retry.blocked_cooldown =
+      std::chrono::milliseconds(integer<int64_t>(retry, "blocked_cooldown_ms", config.retry.blocked_cooldown.count()));
+  config.http.max_connections = integer<long>(http, "max_connections", config.http.max_connections);
+  const Value* pipeline = member(doc, "pipeline");
+  config.pipeline.max_in_flight = integer<size_t>(pipeline, "max_in_flight", config.pipeline.max_in_flight);
+  config.pipeline.drain_timeout =
+      std::chrono::milliseconds(integer<int64_t>(pipeline, "drain_timeout_ms", config.pipeline.drain_timeout.count()));
+  if (pipeline) {
+    std::string ordering = text(*pipeline, "ordering", "key");
+    config.pipeline.ordering = ordering == "partition" ? Ordering::Partition
+                               : ordering == "none"    ? Ordering::None
+                                                       : Ordering::Key;
+  }
   const Value* limits = member(doc, "limits");
   config.limits.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.limits.max_event_bytes);
   config.limits.max_depth = integer<int>(limits, "max_event_depth", config.limits.max_depth);

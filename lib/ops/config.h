@@ -14,6 +14,7 @@
 #include "http/curl_transport.h"
 #include "kafka/handles.h"
 #include "ops/log.h"
+#include "pipeline/relay.h"
 #include "sfmc/account.h"
 #include "sfmc/client.h"
 
@@ -28,6 +29,7 @@ struct RelayConfig {
   CurlOptions http;
   RetryPolicy retry;
   DecoderLimits limits;
+  RelayOptions pipeline;
   LogLevel log_level = LogLevel::Info;
 };
 

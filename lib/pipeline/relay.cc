@@ -1,100 +1,189 @@
 #include "pipeline/relay.h"
 
+#include <algorithm>
+
 #include "core/outcome_json.h"
 #include "sfmc/operations.h"
 
 namespace sfmc {
 
+using std::chrono::milliseconds;
+
 Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecoder& decoder, SfmcClient& client,
-             Logger& log)
-    : consumer_(consumer), publisher_(publisher), decoder_(decoder), client_(client), log_(log) {
+             HttpTransport& transport, Clock& clock, Logger& log, RelayOptions options)
+    : consumer_(consumer),
+      publisher_(publisher),
+      decoder_(decoder),
+      client_(client),
+      transport_(transport),
+      clock_(clock),
+      log_(log),
+      options_(options) {
   publisher_.on_delivered([this](const InputCoordinates& input, const std::string& error) { delivered(input, error); });
-  consumer_.on_revoke([this] { drain(); });
+  consumer_.on_revoke([this] { drain("partitions revoked"); });
+  consumer_.wake_on(wake_.write_end());
+  publisher_.wake_on(wake_.write_end());
+  transport_.watch(wake_.read_end());
 }
 
-Outcome Relay::process(const InboundEvent& event) {
-  Outcome outcome;
-  outcome.input = event.input;
+std::string Relay::order_key(const InboundEvent& event) const {
+  std::string partition = event.input.topic + '\0' + std::to_string(event.input.partition);
+  switch (options_.ordering) {
+    case Ordering::Partition: return partition;
+    case Ordering::Key: return event.key ? partition + '\0' + *event.key : std::string();
+    case Ordering::None: return {};
+  }
+  return {};
+}
+
+void Relay::admit(InboundEvent event) {
+  uint64_t id = next_id_++;
+  Work& work = works_[id];
+  work.outcome.input = event.input;
   Decoded decoded = decoder_.decode(event);
   if (auto* invalid = std::get_if<InvalidEvent>(&decoded)) {
-    outcome.id = invalid->id;
-    outcome.operation = invalid->operation;
-    outcome.account = invalid->account;
-    outcome.status = OutcomeStatus::Invalid;
-    outcome.errors = std::move(invalid->errors);
-    return outcome;
+    work.outcome.id = std::move(invalid->id);
+    work.outcome.operation = std::move(invalid->operation);
+    work.outcome.account = std::move(invalid->account);
+    work.outcome.status = OutcomeStatus::Invalid;
+    work.outcome.errors = std::move(invalid->errors);
+  } else {
+    auto& request = std::get<SendRequest>(decoded);
+    work.outcome.id = request.id;
+    work.outcome.operation = std::string(info(request.operation).name);
+    work.outcome.account = request.account;
+    if (!client_.has_account(request.account)) {
+      work.outcome.status = OutcomeStatus::Invalid;
+      work.outcome.errors.push_back({"account '" + request.account + "' is not configured", "/account", std::nullopt, {}});
+    } else {
+      work.request = std::move(request);
+    }
   }
-  const auto& request = std::get<SendRequest>(decoded);
-  outcome.id = request.id;
-  outcome.operation = std::string(info(request.operation).name);
-  outcome.account = request.account;
-  if (!client_.has_account(request.account)) {
-    outcome.status = OutcomeStatus::Invalid;
-    outcome.errors.push_back({"account '" + request.account + "' is not configured", "/account", std::nullopt, {}});
-    return outcome;
-  }
-  client_.send(request, outcome);
-  return outcome;
+  work.event = std::move(event);
+  if (!work.request) return publish(id);  // nothing to send: its outcome goes out now
+
+  work.order_key = order_key(work.event);
+  if (work.order_key.empty()) return start_send(id);
+  auto& queue = key_queues_[work.order_key];
+  queue.push_back(id);
+  if (queue.size() == 1) start_send(id);  // otherwise it waits for the sends before it
 }
 
-void Relay::publish(const InboundEvent& event, const Outcome& outcome, const std::atomic<bool>& stop) {
-  const std::string value = to_json(outcome);
-  const std::string& key = event.key ? *event.key : outcome.id;
-  for (;;) {
-    std::string error;
-    auto queued = publisher_.publish(error, key, value, event.input);
-    if (queued == kafka::Publisher::Queued::Ok) return;
-    // A full queue empties as the broker acknowledges; anything else means
-    // the outcome cannot be written, so stop before committing past it.
-    if (queued == kafka::Publisher::Queued::Failed || stop) {
-      if (error.empty()) error = "stopping while the outcome queue is full";
-      log_.error("cannot publish outcome; stopping without committing it",
-                 {{"event", outcome.id}, {"error", error}});
-      fatal_ = true;
+void Relay::start_send(uint64_t id) {
+  client_.send(*works_.at(id).request, [this, id](SendResult result) { finished(id, std::move(result)); });
+}
+
+void Relay::finished(uint64_t id, SendResult result) {
+  auto it = works_.find(id);
+  if (it == works_.end()) return;  // abandoned at a revoke: the new owner sends it again
+  Work& work = it->second;
+  Outcome& o = work.outcome;
+  o.status = result.status;
+  o.http_status = result.http_status;
+  o.request_id = std::move(result.request_id);
+  o.message_keys = std::move(result.message_keys);
+  o.token_id = std::move(result.token_id);
+  o.errors = std::move(result.errors);
+  o.attempts = result.attempts;
+  if (!work.order_key.empty()) {
+    auto queue = key_queues_.find(work.order_key);
+    queue->second.pop_front();
+    if (queue->second.empty()) key_queues_.erase(queue);
+    else start_send(queue->second.front());
+  }
+  publish(id);
+}
+
+void Relay::publish(uint64_t id) {
+  auto node = works_.find(id);
+  const Work& work = node->second;
+  const Outcome& outcome = work.outcome;
+  if (outcome.status != OutcomeStatus::Accepted)
+    log_.info("event finished", {{"event", outcome.id}, {"status", to_string(outcome.status)},
+                                 {"error", outcome.errors.empty() ? "" : outcome.errors.front().message}});
+  std::string error;
+  const std::string& key = work.event.key ? *work.event.key : outcome.id;
+  switch (publisher_.publish(error, key, to_json(outcome), work.event.input)) {
+    case kafka::Publisher::Queued::Ok: works_.erase(node); return;
+    case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return;  // counts against the window
+    case kafka::Publisher::Queued::Failed:
+      // The offset stays uncommitted: the event is consumed again after the
+      // restart, so nothing is lost.
+      log_.error("cannot publish an outcome; stopping", {{"event", outcome.id}, {"error", error}});
+      fatal_kafka_ = true;
       return;
-    }
-    publisher_.poll(std::chrono::milliseconds(100));
+  }
+}
+
+void Relay::retry_unpublished() {
+  for (size_t n = unpublished_.size(); n > 0 && !fatal_kafka_; --n) {
+    uint64_t id = unpublished_.front();
+    unpublished_.pop_front();
+    publish(id);  // re-queues itself while the producer is still full
   }
 }
 
 void Relay::delivered(const InputCoordinates& input, const std::string& error) {
   if (!error.empty()) {
-    // The offset stays pending, so nothing past this event is committed; the
-    // event is consumed again after the restart.
     log_.error("outcome not acknowledged by Kafka; stopping",
                {{"topic", input.topic}, {"partition", std::to_string(input.partition)},
                 {"offset", std::to_string(input.offset)}, {"error", error}});
-    fatal_ = true;
+    fatal_kafka_ = true;
     return;
   }
   consumer_.offsets().finish(input.topic, input.partition, input.offset);
 }
 
-void Relay::drain() {
-  int left = publisher_.flush(drain_timeout_);
-  if (left > 0) log_.warn("outcomes still unacknowledged after the drain timeout", {{"count", std::to_string(left)}});
+// One turn of the loop: acknowledgements, due retries, HTTP progress, and a
+// wait of at most `max_wait` for any of them.
+void Relay::turn(milliseconds max_wait) {
+  wake_.drain();
+  publisher_.poll(milliseconds(0));
+  retry_unpublished();
   consumer_.store_finished_offsets();
+  client_.poll();
+  if (auto next = client_.next_wakeup()) {
+    auto until = std::chrono::duration_cast<milliseconds>(*next - clock_.now()) + milliseconds(1);
+    max_wait = std::clamp(until, milliseconds(0), max_wait);
+  }
+  transport_.poll(max_wait);
 }
 
-bool Relay::run(const std::atomic<bool>& stop) {
-  while (!stop && !fatal_) {
-    publisher_.poll(std::chrono::milliseconds(0));
-    consumer_.store_finished_offsets();
-    auto event = consumer_.poll(std::chrono::milliseconds(100));
-    if (!event) continue;
-    Outcome outcome = process(*event);
-    if (outcome.status != OutcomeStatus::Accepted)
-      log_.info("event finished", {{"event", outcome.id}, {"status", to_string(outcome.status)},
-                                   {"error", outcome.errors.empty() ? "" : outcome.errors.front().message}});
-    publish(*event, outcome, stop);
+void Relay::drain(const char* why) {
+  auto deadline = clock_.now() + options_.drain_timeout;
+  log_.info("finishing events in flight", {{"reason", why}, {"count", std::to_string(works_.size())}});
+  while (!works_.empty() && !fatal_kafka_ && !client_.fatal_error() && clock_.now() < deadline) turn(milliseconds(50));
+  int unacknowledged = publisher_.flush(std::chrono::duration_cast<milliseconds>(
+      std::max(deadline - clock_.now(), Clock::duration(milliseconds(1000)))));
+  consumer_.store_finished_offsets();
+  if (!works_.empty() || unacknowledged > 0)
+    log_.warn("gave up on events in flight; they will be consumed again",
+              {{"events", std::to_string(works_.size())}, {"unacknowledged", std::to_string(unacknowledged)}});
+  // What is left is not ours any more (revoke) or not finished (stop): its
+  // offsets stay uncommitted, and a late answer is dropped.
+  works_.clear();
+  key_queues_.clear();
+  unpublished_.clear();
+}
+
+RelayExit Relay::run(const std::atomic<bool>& stop) {
+  while (!stop && !fatal_kafka_ && !client_.fatal_error()) {
+    while (works_.size() < options_.max_in_flight) {
+      auto event = consumer_.poll(milliseconds(0));
+      if (!event) break;
+      admit(std::move(*event));
+    }
+    // Backpressure: a full window stops fetching instead of buffering.
+    consumer_.pause(works_.size() >= options_.max_in_flight);
+    turn(milliseconds(100));
   }
-  log_.info(fatal_ ? "stopping after a fatal error" : "stopping: finishing in-flight outcomes");
-  drain();
-  size_t unfinished = consumer_.offsets().in_flight();
+  if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});
+  if (!fatal_kafka_) drain("stopping");
   consumer_.commit_now();
   consumer_.close();
-  log_.info("stopped", {{"unfinished", std::to_string(unfinished)}});
-  return !fatal_;
+  log_.info("stopped");
+  if (fatal_kafka_) return RelayExit::FatalKafka;
+  return client_.fatal_error() ? RelayExit::FatalConfig : RelayExit::Stopped;
 }
 
 }  // namespace sfmc

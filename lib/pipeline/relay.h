@@ -1,45 +1,86 @@
 // The engine: Kafka record -> decode/validate -> call SFMC -> publish outcome
-// -> commit. One event at a time in this version; offsets are committed only
-// once the event's outcome is acknowledged by the broker.
+// -> commit, with many events in flight on one thread. Events finish out of
+// order; a partition's offset is committed only over events whose outcome
+// Kafka acknowledged. Sends of one key (or partition) go in order.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "contract/event_decoder.h"
+#include "http/transport.h"
 #include "kafka/consumer.h"
 #include "kafka/publisher.h"
 #include "ops/log.h"
+#include "pipeline/wake_pipe.h"
 #include "sfmc/client.h"
 
 namespace sfmc {
 
+enum class Ordering {
+  Key,        // same Kafka key (within a partition) in order, other keys in parallel
+  Partition,  // strictly one after another per partition
+  None,       // no order
+};
+
+struct RelayOptions {
+  size_t max_in_flight = 500;  // consumed events not yet finished
+  Ordering ordering = Ordering::Key;
+  // How long a revoke or a stop waits for in-flight events to finish.
+  std::chrono::milliseconds drain_timeout{30000};
+};
+
+enum class RelayExit { Stopped, FatalKafka, FatalConfig };
+
 class Relay {
  public:
   Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecoder& decoder, SfmcClient& client,
-        Logger& log);
+        HttpTransport& transport, Clock& clock, Logger& log, RelayOptions options);
 
-  // Runs until `stop` is set or an outcome cannot be delivered; then hands
-  // over every outcome, commits and leaves the group. Returns false when it
-  // stopped because of a fatal error.
-  bool run(const std::atomic<bool>& stop);
+  // Runs until `stop` is set or something fatal happens; then finishes the
+  // events in flight (up to the drain timeout), commits and leaves the group.
+  RelayExit run(const std::atomic<bool>& stop);
 
-  // The outcome an event gets (no Kafka involved): public for tests.
-  Outcome process(const InboundEvent& event);
+  size_t in_flight() const { return works_.size(); }
 
  private:
-  void publish(const InboundEvent& event, const Outcome& outcome, const std::atomic<bool>& stop);
+  struct Work {
+    InboundEvent event;
+    Outcome outcome;
+    std::optional<SendRequest> request;  // empty: the event is invalid
+    std::string order_key;               // empty: unordered
+  };
+
+  void admit(InboundEvent event);
+  void start_send(uint64_t id);
+  void finished(uint64_t id, SendResult result);
+  void publish(uint64_t id);
+  void retry_unpublished();
   void delivered(const InputCoordinates& input, const std::string& error);
-  void drain();
+  void turn(std::chrono::milliseconds max_wait);
+  void drain(const char* why);
+  std::string order_key(const InboundEvent& event) const;
 
   kafka::Consumer& consumer_;
   kafka::Publisher& publisher_;
   EventDecoder& decoder_;
   SfmcClient& client_;
+  HttpTransport& transport_;
+  Clock& clock_;
   Logger& log_;
-  bool fatal_ = false;
-  std::chrono::milliseconds drain_timeout_{30000};
+  RelayOptions options_;
+  WakePipe wake_;  // librdkafka -> transport poll
+
+  std::map<uint64_t, Work> works_;
+  std::unordered_map<std::string, std::deque<uint64_t>> key_queues_;  // front: the one being sent
+  std::deque<uint64_t> unpublished_;                                  // outcome queue was full
+  uint64_t next_id_ = 1;
+  bool fatal_kafka_ = false;
 };
 
 }  // namespace sfmc

@@ -14,6 +14,8 @@ struct AccountConfig {
   std::string client_secret;  // resolved from env or file at start-up; never logged
   std::optional<int64_t> account_id;
   std::optional<std::string> scope;
+  double max_requests_per_second = 0;  // 0: unlimited
+  double burst = 1;
 };
 
 // "host", "host/", "https://host/" -> "https://host" (no trailing slash);

@@ -7,73 +7,161 @@
 
 namespace sfmc {
 
-SfmcClient::SfmcClient(std::map<std::string, AccountConfig> accounts, HttpTransport& transport, Clock& clock,
-                       RetryPolicy retry, uint64_t jitter_seed)
-    : accounts_(std::move(accounts)),
-      transport_(transport),
-      clock_(clock),
-      retry_(retry),
-      tokens_(transport, clock),
-      jitter_(jitter_seed) {}
+using std::chrono::milliseconds;
 
-std::chrono::milliseconds SfmcClient::backoff(int attempt, std::optional<int> retry_after_s) {
-  if (retry_after_s) return std::min<std::chrono::milliseconds>(std::chrono::seconds(*retry_after_s), retry_.max_backoff);
-  auto ceiling = retry_.base_backoff * (1LL << std::min(attempt - 1, 16));
-  ceiling = std::min<std::chrono::milliseconds>(ceiling, retry_.max_backoff);
-  std::uniform_int_distribution<int64_t> pick(ceiling.count() / 2, ceiling.count());
-  return std::chrono::milliseconds(pick(jitter_));
+SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
+                       RetryPolicy retry, uint64_t jitter_seed)
+    : transport_(transport), clock_(clock), retry_(retry), jitter_(jitter_seed) {
+  for (const auto& [name, config] : accounts) {
+    Account account;
+    account.config = config;
+    account.bucket = TokenBucket(config.max_requests_per_second, config.burst);
+    accounts_.emplace(name, std::move(account));
+  }
 }
 
-void SfmcClient::send(const SendRequest& request, Outcome& outcome) {
-  const AccountConfig& account = accounts_.at(request.account);
-  const std::string path = request_path(request.operation, request.path_parameter);
-  bool refreshed_after_401 = false;
-  int calls = 0;
+milliseconds SfmcClient::backoff(int attempt, std::optional<int> retry_after_s) {
+  if (retry_after_s) return std::chrono::seconds(*retry_after_s);
+  auto ceiling = retry_.base_backoff * (1LL << std::clamp(attempt - 1, 0, 20));
+  ceiling = std::min<milliseconds>(ceiling, retry_.max_backoff);
+  std::uniform_int_distribution<int64_t> pick(ceiling.count() / 2, ceiling.count());
+  return milliseconds(pick(jitter_));
+}
 
-  for (int attempt = 1;; ++attempt) {
-    outcome.attempts = ++calls;
-    Classified result;
-    auto token = tokens_.get(account);
-    if (auto* error = std::get_if<TokenError>(&token)) {
-      result.verdict = error->retryable ? Verdict::Retryable : Verdict::Rejected;
-      result.http_status = error->http_status;
-      result.errors.push_back({error->message, {}, std::nullopt, {}});
-    } else {
-      const auto& access = std::get<AccessToken>(token);
-      HttpRequest http{"POST", access.rest_base_url + path,
-                       {"Content-Type: application/json", "Accept: application/json",
-                        "Authorization: Bearer " + access.value},
-                       request.body};
-      result = classify(transport_.perform(http), calls > 1);
-    }
+void SfmcClient::send(SendRequest request, Done done) {
+  uint64_t id = next_id_++;
+  Account& account = accounts_.at(request.account);
+  pending_.emplace(id, Pending{std::move(request), std::move(done), 0, false, {}, {}});
+  account.ready.push_back(id);
+  pump(account);
+}
 
-    if (result.verdict == Verdict::Unauthorized && !refreshed_after_401) {
-      // The token may have expired early or been revoked: one fresh token,
-      // one more try, as SFMC's own SDKs do.
-      refreshed_after_401 = true;
-      tokens_.invalidate(account.name);
-      --attempt;
-      continue;
-    }
+bool SfmcClient::cooling_down(const std::string& name) {
+  auto it = accounts_.find(name);
+  return it != accounts_.end() && clock_.now() < it->second.cooled_until;
+}
 
-    outcome.http_status = result.http_status;
-    outcome.request_id = std::move(result.request_id);
-    outcome.message_keys = std::move(result.message_keys);
-    outcome.token_id = std::move(result.token_id);
-    outcome.errors = std::move(result.errors);
-    switch (result.verdict) {
-      case Verdict::Accepted: outcome.status = OutcomeStatus::Accepted; return;
-      case Verdict::PartiallyAccepted: outcome.status = OutcomeStatus::PartiallyAccepted; return;
-      case Verdict::Rejected:
-      case Verdict::Unauthorized: outcome.status = OutcomeStatus::Rejected; return;
-      case Verdict::Retryable: break;
-    }
-    if (attempt >= retry_.max_attempts) {
-      outcome.status = OutcomeStatus::Failed;
+void SfmcClient::pump(Account& account) {
+  while (!account.ready.empty()) {
+    auto now = clock_.now();
+    if (now < account.cooled_until) return;
+    if (!account.token || now >= account.token->refresh_at) fetch_token(account);
+    if (!account.token || now >= account.token->expires_at) return;
+    if (!account.bucket.try_take(now)) return;
+    uint64_t id = account.ready.front();
+    account.ready.pop_front();
+    dispatch(account, id);
+  }
+}
+
+void SfmcClient::fetch_token(Account& account) {
+  // One request per account at a time, however many sends wait for it.
+  if (account.fetching || fatal_ || clock_.now() < account.token_retry_at) return;
+  account.fetching = true;
+  ++token_requests_;
+  transport_.start(token_request(account.config),
+                   [this, &account](HttpResponse response) { on_token(account, response); });
+}
+
+void SfmcClient::on_token(Account& account, const HttpResponse& response) {
+  account.fetching = false;
+  auto now = clock_.now();
+  auto read = read_token_response(response, account.config, now);
+  if (auto* token = std::get_if<AccessToken>(&read)) {
+    account.token = std::move(*token);
+    account.token_failures = 0;
+  } else {
+    const auto& error = std::get<TokenError>(read);
+    if (!error.retryable) {
+      fatal_ = error.message;
       return;
     }
-    clock_.sleep_for(backoff(attempt, result.retry_after_s));
+    account.token_retry_at = now + backoff(++account.token_failures, error.retry_after_s);
   }
+  pump(account);
+}
+
+void SfmcClient::dispatch(Account& account, uint64_t id) {
+  Pending& p = pending_.at(id);
+  if (p.result.attempts == 0) p.first_call = clock_.now();
+  ++p.result.attempts;
+  const AccessToken& token = *account.token;
+  HttpRequest http{"POST", token.rest_base_url + request_path(p.request.operation, p.request.path_parameter),
+                   {"Content-Type: application/json", "Accept: application/json", "Authorization: Bearer " + token.value},
+                   p.request.body};
+  transport_.start(std::move(http), [this, id, used = token.value](HttpResponse response) {
+    on_response(id, used, response);
+  });
+}
+
+void SfmcClient::on_response(uint64_t id, const std::string& token_used, const HttpResponse& response) {
+  Pending& p = pending_.at(id);
+  Account& account = accounts_.at(p.request.account);
+  Classified c = classify(response, p.result.attempts > 1);
+  auto now = clock_.now();
+
+  if (c.verdict == Verdict::Unauthorized && !p.refreshed_after_401) {
+    // The token was revoked or expired early: one fresh token (shared by
+    // every send that met the same 401), one more try.
+    p.refreshed_after_401 = true;
+    if (account.token && account.token->value == token_used) account.token.reset();
+    account.ready.push_front(id);
+    pump(account);
+    return;
+  }
+
+  p.result.http_status = c.http_status;
+  p.result.request_id = std::move(c.request_id);
+  p.result.message_keys = std::move(c.message_keys);
+  p.result.token_id = std::move(c.token_id);
+  p.result.errors = std::move(c.errors);
+  switch (c.verdict) {
+    case Verdict::Accepted: return complete(id, OutcomeStatus::Accepted);
+    case Verdict::PartiallyAccepted: return complete(id, OutcomeStatus::PartiallyAccepted);
+    case Verdict::Rejected:
+    case Verdict::Unauthorized: return complete(id, OutcomeStatus::Rejected);
+    case Verdict::Retryable: break;
+  }
+
+  milliseconds delay = backoff(++p.failures, c.retry_after_s);
+  if (c.blocked && !c.retry_after_s) delay = std::max(delay, retry_.blocked_cooldown);
+  if (c.throttled) account.cooled_until = std::max(account.cooled_until, now + delay);  // the whole account waits
+  if (p.failures >= retry_.max_attempts || now + delay - p.first_call > retry_.max_total)
+    return complete(id, OutcomeStatus::Failed);
+  retries_.emplace(now + delay, id);
+}
+
+void SfmcClient::complete(uint64_t id, OutcomeStatus status) {
+  auto node = pending_.extract(id);
+  node.mapped().result.status = status;
+  node.mapped().done(std::move(node.mapped().result));
+}
+
+void SfmcClient::poll() {
+  auto now = clock_.now();
+  while (!retries_.empty() && retries_.begin()->first <= now) {
+    uint64_t id = retries_.begin()->second;
+    retries_.erase(retries_.begin());
+    accounts_.at(pending_.at(id).request.account).ready.push_back(id);
+  }
+  for (auto& [name, account] : accounts_) pump(account);
+}
+
+std::optional<Clock::time_point> SfmcClient::next_wakeup() {
+  std::optional<Clock::time_point> next;
+  auto consider = [&](Clock::time_point t) {
+    if (!next || t < *next) next = t;
+  };
+  if (!retries_.empty()) consider(retries_.begin()->first);
+  auto now = clock_.now();
+  for (auto& [name, account] : accounts_) {
+    if (account.ready.empty()) continue;
+    bool token_usable = account.token && now < account.token->expires_at;
+    if (now < account.cooled_until) consider(account.cooled_until);
+    else if (!token_usable && !account.fetching && now < account.token_retry_at) consider(account.token_retry_at);
+    else if (token_usable) consider(account.bucket.next_available(now));
+  }
+  return next;
 }
 
 }  // namespace sfmc

@@ -1,47 +1,114 @@
-// Sends one SendRequest to SFMC: token, HTTP call, classification, bounded
-// retries. Fills the outcome's SFMC fields.
+// Sends SendRequests to SFMC, many at once on the caller's thread: one token
+// per account (fetched once, refreshed ahead, shared by every send), a rate
+// limit and a cool-down per account, response classification, and retries
+// on timers with backoff, bounded in attempts and in total time.
 #pragma once
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/event.h"
 #include "http/transport.h"
 #include "sfmc/account.h"
-#include "sfmc/token_cache.h"
+#include "sfmc/rate_limiter.h"
+#include "sfmc/token.h"
 
 namespace sfmc {
 
 struct RetryPolicy {
-  int max_attempts = 3;
-  std::chrono::milliseconds base_backoff{250};
-  std::chrono::milliseconds max_backoff{5000};
+  int max_attempts = 5;
+  std::chrono::milliseconds base_backoff{500};
+  std::chrono::milliseconds max_backoff{30000};
+  // No retry is scheduled later than this after the first attempt.
+  std::chrono::milliseconds max_total{120000};
+  // 429 "temporarily blocked" (50200) comes without Retry-After: the account
+  // pauses this long.
+  std::chrono::milliseconds blocked_cooldown{10000};
+};
+
+// What SFMC made of one send, after retries.
+struct SendResult {
+  OutcomeStatus status = OutcomeStatus::Failed;  // never Invalid
+  int http_status = 0;
+  std::string request_id;
+  std::vector<std::string> message_keys;
+  std::string token_id;
+  std::vector<ErrorDetail> errors;
+  int attempts = 0;  // HTTP calls made for this send
 };
 
 class SfmcClient {
  public:
-  SfmcClient(std::map<std::string, AccountConfig> accounts, HttpTransport& transport, Clock& clock,
+  using Done = std::function<void(SendResult)>;
+
+  SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
              RetryPolicy retry, uint64_t jitter_seed);
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
 
-  // Always ends with a final status in `outcome` (never Invalid).
-  void send(const SendRequest& request, Outcome& outcome);
+  // Starts (or queues) the send; `done` runs from a later poll() or from the
+  // transport's poll(), on the caller's thread.
+  void send(SendRequest request, Done done);
+  // Starts what timers, rate limits and cool-downs now allow.
+  void poll();
+  // When poll() next has something to do (nullopt: only transport events).
+  std::optional<Clock::time_point> next_wakeup();
 
-  // Delay before attempt `attempt + 1`: Retry-After when SFMC gave one,
-  // otherwise exponential backoff with full jitter, capped.
+  size_t pending() const { return pending_.size(); }
+  bool cooling_down(const std::string& account);
+  // Set when SFMC refused an account's credentials: a configuration error
+  // that retrying cannot fix; the sends of that account stay pending.
+  const std::optional<std::string>& fatal_error() const { return fatal_; }
+  int token_requests() const { return token_requests_; }
+
+  // Delay before retry number `attempt` (1-based): Retry-After when SFMC gave
+  // one, else exponential backoff with jitter in [ceiling/2, ceiling].
   std::chrono::milliseconds backoff(int attempt, std::optional<int> retry_after_s);
 
  private:
-  std::map<std::string, AccountConfig> accounts_;
+  struct Pending {
+    SendRequest request;
+    Done done;
+    int failures = 0;  // retryable failures so far
+    bool refreshed_after_401 = false;
+    Clock::time_point first_call{};
+    SendResult result;
+  };
+  struct Account {
+    AccountConfig config;
+    std::optional<AccessToken> token;
+    bool fetching = false;
+    int token_failures = 0;
+    Clock::time_point token_retry_at{};
+    Clock::time_point cooled_until{};
+    TokenBucket bucket;
+    std::deque<uint64_t> ready;  // sends waiting for a token, the rate limit or a cool-down
+  };
+
+  void pump(Account& account);
+  void fetch_token(Account& account);
+  void on_token(Account& account, const HttpResponse& response);
+  void dispatch(Account& account, uint64_t id);
+  void on_response(uint64_t id, const std::string& token_used, const HttpResponse& response);
+  void complete(uint64_t id, OutcomeStatus status);
+
+  std::map<std::string, Account> accounts_;
   HttpTransport& transport_;
   Clock& clock_;
   RetryPolicy retry_;
-  TokenCache tokens_;
   std::mt19937_64 jitter_;
+  std::map<uint64_t, Pending> pending_;
+  std::multimap<Clock::time_point, uint64_t> retries_;
+  uint64_t next_id_ = 1;
+  int token_requests_ = 0;
+  std::optional<std::string> fatal_;
 };
 
 }  // namespace sfmc

@@ -113,6 +113,10 @@ Classified classify(const HttpResponse& response, bool is_retry) {
   }
   if (out.errors.empty()) out.errors.push_back({"SFMC answered HTTP " + std::to_string(response.status), {}, std::nullopt, {}});
 
+  if (response.status == 429) {
+    out.throttled = true;
+    out.blocked = object && error_code(doc) == kTemporarilyBlocked;
+  }
   if (response.status == 401) out.verdict = Verdict::Unauthorized;
   else if (response.status == 429 || response.status == 408 || response.status >= 500) out.verdict = Verdict::Retryable;
   else out.verdict = Verdict::Rejected;

@@ -26,6 +26,8 @@ struct Classified {
   std::string token_id;
   std::vector<ErrorDetail> errors;
   std::optional<int> retry_after_s;  // from the header or the body's retryAfter
+  bool throttled = false;            // 429: the whole account should wait
+  bool blocked = false;              // 429 with 50200: too many concurrent requests
 };
 
 // `is_retry`: an earlier attempt of this very request may have reached SFMC,
@@ -34,5 +36,6 @@ Classified classify(const HttpResponse& response, bool is_retry);
 
 inline constexpr int64_t kResponsesHaveErrors = 109001;
 inline constexpr int64_t kDuplicateMessageKey = 109110;
+inline constexpr int64_t kTemporarilyBlocked = 50200;
 
 }  // namespace sfmc

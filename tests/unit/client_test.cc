@@ -10,125 +10,263 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::map<std::string, AccountConfig> accounts() {
-  return {{"default", AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt}}};
+AccountConfig account(double rate = 0, double burst = 1) {
+  return AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, rate, burst};
 }
 
-SendRequest sms_one() {
-  return {"e-1", Operation::TransactionalSmsSendOne, "default", "key/1", R"({"definitionKey":"d"})"};
+SendRequest sms_one(const std::string& key = "key/1") {
+  return {"e-1", Operation::TransactionalSmsSendOne, "default", key, R"({"definitionKey":"d"})"};
 }
 
 const HttpResponse kAccepted{202, R"({"requestId":"r","errorcode":0,"responses":[{"messageKey":"key/1"}]})", {}, {}};
 
+struct Fixture {
+  test::FakeTransport http;
+  test::FakeClock clock;
+  RetryPolicy policy;
+  std::unique_ptr<SfmcClient> client;
+  std::vector<SendResult> results;
+
+  explicit Fixture(AccountConfig a = account(), RetryPolicy p = {}) : policy(p) {
+    client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, policy, 42);
+  }
+  void send(SendRequest r = sms_one()) {
+    client->send(std::move(r), [this](SendResult result) { results.push_back(std::move(result)); });
+  }
+  // Moves the clock to `t` past now and lets due timers fire.
+  void advance(std::chrono::milliseconds t) {
+    clock.current += t;
+    client->poll();
+  }
+  bool has_header(const HttpRequest& r, const std::string& h) {
+    return std::find(r.headers.begin(), r.headers.end(), h) != r.headers.end();
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a send fetches a token, then posts the body with it to rest_instance_url") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  SfmcClient client(accounts(), http, clock, RetryPolicy{}, 1);
-  http.responses = {test::token_response("tok-1"), kAccepted};
-  Outcome outcome;
-  client.send(sms_one(), outcome);
-
-  CHECK(outcome.status == OutcomeStatus::Accepted);
-  CHECK(outcome.attempts == 1);
-  CHECK(outcome.message_keys == std::vector<std::string>{"key/1"});
-  REQUIRE(http.requests.size() == 2);
-  CHECK(http.requests[0].url == "https://auth.example.test/v2/token");
-  CHECK(http.requests[0].body ==
+  Fixture f;
+  f.send();
+  REQUIRE(f.http.started.size() == 1);
+  CHECK(f.http.started[0].url == "https://auth.example.test/v2/token");
+  CHECK(f.http.started[0].body ==
         R"({"grant_type":"client_credentials","client_id":"id","client_secret":"secret","account_id":42})");
-  CHECK(http.requests[1].url == "https://rest.example.test/messaging/v1/sms/messages/key%2F1");
-  CHECK(http.requests[1].body == R"({"definitionKey":"d"})");
-  CHECK(std::find(http.requests[1].headers.begin(), http.requests[1].headers.end(), "Authorization: Bearer tok-1") !=
-        http.requests[1].headers.end());
+  f.http.answer(test::token_response("tok-1"));
+  REQUIRE(f.http.started.size() == 2);
+  CHECK(f.http.started[1].url == "https://rest.example.test/messaging/v1/sms/messages/key%2F1");
+  CHECK(f.http.started[1].body == R"({"definitionKey":"d"})");
+  CHECK(f.has_header(f.http.started[1], "Authorization: Bearer tok-1"));
+  f.http.answer(kAccepted);
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].status == OutcomeStatus::Accepted);
+  CHECK(f.results[0].attempts == 1);
+  CHECK(f.results[0].message_keys == std::vector<std::string>{"key/1"});
 }
 
-TEST_CASE("the token is reused until shortly before it expires") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  SfmcClient client(accounts(), http, clock, RetryPolicy{}, 1);
-  http.responses = {test::token_response("tok-1", 1080), kAccepted, kAccepted, test::token_response("tok-2"), kAccepted};
-  Outcome o;
-  client.send(sms_one(), o);
-  clock.current += 779s;  // refresh 300 s ahead of 1080 s
-  client.send(sms_one(), o);
-  CHECK(http.requests.size() == 3);
-  clock.current += 2s;
-  client.send(sms_one(), o);
-  REQUIRE(http.requests.size() == 5);
-  CHECK(http.requests[3].url == "https://auth.example.test/v2/token");
+TEST_CASE("100 concurrent sends share one token request") {
+  Fixture f;
+  for (int i = 0; i < 100; ++i) f.send();
+  REQUIRE(f.http.started.size() == 1);
+  CHECK(f.client->token_requests() == 1);
+  f.http.answer(test::token_response());
+  CHECK(f.http.started.size() == 101);
+  for (int i = 0; i < 100; ++i) f.http.answer(kAccepted);
+  CHECK(f.results.size() == 100);
+  CHECK(f.client->pending() == 0);
 }
 
-TEST_CASE("a 401 refreshes the token once and retries once") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  SfmcClient client(accounts(), http, clock, RetryPolicy{}, 1);
-  http.responses = {test::token_response("old"), {401, R"({"errorcode":0,"message":"Not Authorized"})", {}, {}},
-                    test::token_response("new"), kAccepted};
-  Outcome outcome;
-  client.send(sms_one(), outcome);
-  CHECK(outcome.status == OutcomeStatus::Accepted);
-  CHECK(outcome.attempts == 2);
-  REQUIRE(http.requests.size() == 4);
-  CHECK(http.requests[3].headers.back() == "Authorization: Bearer new");
-  CHECK(clock.sleeps.empty());
+TEST_CASE("the token is reused until 5 minutes before expiry, then refreshed while the old one still serves") {
+  Fixture f;
+  f.send();
+  f.http.answer(test::token_response("tok-1", 1080));
+  f.http.answer(kAccepted);
+  f.advance(779s);  // refresh is due at 780 s
+  f.send();
+  CHECK(f.http.started.back().url.find("/v2/token") == std::string::npos);
+  f.http.answer(kAccepted);
+  f.advance(1s);
+  f.send();
+  // A new token is asked for, and the send goes out at once with the old one.
+  REQUIRE(f.http.started.size() == 5);
+  CHECK(f.http.started[3].url == "https://auth.example.test/v2/token");
+  CHECK(f.has_header(f.http.started[4], "Authorization: Bearer tok-1"));
+  f.http.answer(test::token_response("tok-2"));
+  f.http.answer(kAccepted);
+  f.send();
+  CHECK(f.has_header(f.http.started.back(), "Authorization: Bearer tok-2"));
+  CHECK(f.client->token_requests() == 2);
 }
 
-TEST_CASE("a second 401 is final: rejected, not an endless loop") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  SfmcClient client(accounts(), http, clock, RetryPolicy{}, 1);
+TEST_CASE("401s refresh the token once, however many sends met them, and each retries once") {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) f.send();
+  f.http.answer(test::token_response("old"));
   HttpResponse unauthorized{401, R"({"errorcode":0,"message":"Not Authorized"})", {}, {}};
-  http.responses = {test::token_response("a"), unauthorized, test::token_response("b"), unauthorized};
-  Outcome outcome;
-  client.send(sms_one(), outcome);
-  CHECK(outcome.status == OutcomeStatus::Rejected);
-  CHECK(outcome.http_status == 401);
-  CHECK(outcome.errors.at(0).message == "Not Authorized");
+  for (int i = 0; i < 3; ++i) f.http.answer(unauthorized);
+  CHECK(f.client->token_requests() == 2);
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response("new"));
+  REQUIRE(f.http.open.size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(f.has_header(f.http.open[i].request, "Authorization: Bearer new"));
+  }
+  for (int i = 0; i < 3; ++i) f.http.answer(kAccepted);
+  REQUIRE(f.results.size() == 3);
+  for (const auto& r : f.results) {
+    CHECK(r.status == OutcomeStatus::Accepted);
+    CHECK(r.attempts == 2);
+  }
 }
 
-TEST_CASE("invalid_client from the token endpoint is rejected without retrying") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  SfmcClient client(accounts(), http, clock, RetryPolicy{}, 1);
-  http.responses = {{401, R"({"error":"invalid_client","error_description":"Client authentication failed."})", {}, {}}};
-  Outcome outcome;
-  client.send(sms_one(), outcome);
-  CHECK(outcome.status == OutcomeStatus::Rejected);
-  CHECK(http.requests.size() == 1);
-  CHECK(outcome.errors.at(0).message ==
+TEST_CASE("a second 401 for the same send is final: rejected") {
+  Fixture f;
+  f.send();
+  f.http.answer(test::token_response("a"));
+  HttpResponse unauthorized{401, R"({"errorcode":0,"message":"Not Authorized"})", {}, {}};
+  f.http.answer(unauthorized);
+  f.http.answer(test::token_response("b"));
+  f.http.answer(unauthorized);
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].status == OutcomeStatus::Rejected);
+  CHECK(f.results[0].http_status == 401);
+  CHECK(f.results[0].errors.at(0).message == "Not Authorized");
+}
+
+TEST_CASE("invalid_client is a configuration error: no retry loop, the send stays pending") {
+  Fixture f;
+  f.send();
+  f.http.answer({401, R"({"error":"invalid_client","error_description":"Client authentication failed."})", {}, {}});
+  REQUIRE(f.client->fatal_error().has_value());
+  CHECK(*f.client->fatal_error() ==
         "token request for account 'default' refused: HTTP 401 invalid_client: Client authentication failed.");
+  f.advance(600s);
+  f.send();
+  CHECK(f.http.started.size() == 1);
+  CHECK(f.results.empty());
+  CHECK(f.client->pending() == 2);
 }
 
-TEST_CASE("retryable failures back off, honour Retry-After, and end as failed after max_attempts") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  RetryPolicy policy{3, 100ms, 1000ms};
-  SfmcClient client(accounts(), http, clock, policy, 7);
-  http.responses = {test::token_response(), {503, R"({"errorcode":50300})", "", {}},
-                    {429, R"({"errorcode":50100,"retryAfter":2})", "", {}}, {500, "", {}, {}}};
-  Outcome outcome;
-  client.send(sms_one(), outcome);
-  CHECK(outcome.status == OutcomeStatus::Failed);
-  CHECK(outcome.attempts == 3);
-  CHECK(outcome.http_status == 500);
-  REQUIRE(clock.sleeps.size() == 2);
-  CHECK(clock.sleeps[0] >= 50ms);
-  CHECK(clock.sleeps[0] <= 100ms);
-  CHECK(clock.sleeps[1] == 1000ms);  // Retry-After 2 s, capped by max_backoff
+TEST_CASE("a token endpoint outage is retried with backoff; sends wait without burning attempts") {
+  Fixture f;
+  f.send();
+  f.http.answer({503, "", {}, {}});
+  CHECK_FALSE(f.client->fatal_error());
+  auto wake = f.client->next_wakeup();
+  REQUIRE(wake.has_value());
+  CHECK(*wake - f.clock.current >= 250ms);
+  CHECK(*wake - f.clock.current <= 500ms);
+  f.advance(std::chrono::duration_cast<std::chrono::milliseconds>(*wake - f.clock.current));
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response());
+  f.http.answer(kAccepted);
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].attempts == 1);
+}
+
+TEST_CASE("the backoff sequence for a seeded jitter is exact and within [ceiling/2, ceiling]") {
+  Fixture f(account(), RetryPolicy{8, 100ms, 2000ms, 600s, 10s});
+  std::vector<int64_t> sequence;
+  for (int attempt = 1; attempt <= 7; ++attempt) sequence.push_back(f.client->backoff(attempt, std::nullopt).count());
+  const std::vector<int64_t> ceilings{100, 200, 400, 800, 1600, 2000, 2000};
+  for (size_t i = 0; i < sequence.size(); ++i) {
+    CHECK(sequence[i] >= ceilings[i] / 2);
+    CHECK(sequence[i] <= ceilings[i]);
+  }
+  Fixture same_seed(account(), RetryPolicy{8, 100ms, 2000ms, 600s, 10s});
+  for (int attempt = 1; attempt <= 7; ++attempt)
+    CHECK(same_seed.client->backoff(attempt, std::nullopt).count() == sequence[attempt - 1]);
+  CHECK(f.client->backoff(3, 7) == 7000ms);
+}
+
+TEST_CASE("429 with Retry-After: the retry goes out at that second, not before; the account waits too") {
+  Fixture f;
+  f.send(sms_one("a"));
+  f.http.answer(test::token_response());
+  f.http.answer({429, R"({"errorcode":50100,"retryAfter":5})", "7", {}});
+  CHECK(f.http.open.empty());
+  f.send(sms_one("b"));  // the account is throttled: held back as well
+  f.advance(6999ms);
+  CHECK(f.http.open.empty());
+  f.advance(1ms);
+  REQUIRE(f.http.open.size() == 2);
+  f.http.answer(kAccepted);
+  f.http.answer(kAccepted);
+  REQUIRE(f.results.size() == 2);
+  CHECK(f.results[0].attempts + f.results[1].attempts == 3);  // "a" went twice, "b" once
+}
+
+TEST_CASE("429 50200 (temporarily blocked) cools the whole account down") {
+  Fixture f(account(), RetryPolicy{5, 100ms, 1000ms, 600s, 10s});
+  f.send(sms_one("a"));
+  f.http.answer(test::token_response());
+  f.http.answer({429, R"({"errorcode":50200,"message":"Your requests are temporarily blocked."})", {}, {}});
+  CHECK(f.client->cooling_down("default"));
+  f.send(sms_one("b"));
+  f.advance(9999ms);
+  CHECK(f.http.open.empty());
+  f.advance(1ms);
+  CHECK(f.http.open.size() == 2);
+  CHECK_FALSE(f.client->cooling_down("default"));
+}
+
+TEST_CASE("retryable failures end as failed after max_attempts, with the last error") {
+  Fixture f(account(), RetryPolicy{3, 100ms, 1000ms, 600s, 10s});
+  f.send();
+  f.http.answer(test::token_response());
+  f.http.answer({503, R"({"errorcode":50300})", "", {}});
+  f.advance(1000ms);
+  f.http.answer({0, "", {}, "Connection refused"});
+  f.advance(1000ms);
+  f.http.answer({500, R"({"message":"Internal error"})", {}, {}});
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].status == OutcomeStatus::Failed);
+  CHECK(f.results[0].attempts == 3);
+  CHECK(f.results[0].http_status == 500);
+  CHECK(f.results[0].errors.at(0).message == "Internal error");
+}
+
+TEST_CASE("no retry is scheduled past max_total") {
+  Fixture f(account(), RetryPolicy{50, 100ms, 1000ms, 5s, 10s});
+  f.send();
+  f.http.answer(test::token_response());
+  f.http.answer({503, "", "4", {}});
+  f.advance(4s);
+  f.http.answer({503, "", "4", {}});  // the next try would start 8 s after the first
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].status == OutcomeStatus::Failed);
+  CHECK(f.results[0].attempts == 2);
 }
 
 TEST_CASE("a retry that meets 109110 for its own key is accepted") {
-  test::FakeTransport http;
-  test::FakeClock clock;
-  SfmcClient client(accounts(), http, clock, RetryPolicy{}, 1);
-  http.responses = {test::token_response(), {0, "", {}, "Operation timed out"},
-                    {202, R"({"requestId":"r2","errorcode":109001,"responses":[{"messageKey":"key/1","errorcode":109110,"message":"MCMS_UTM_Validation_DuplicateMessageKey: messageKey reused within the past 2 days"}]})", {}, {}}};
-  Outcome outcome;
-  client.send(sms_one(), outcome);
-  CHECK(outcome.status == OutcomeStatus::Accepted);
-  CHECK(outcome.attempts == 2);
-  CHECK(outcome.message_keys == std::vector<std::string>{"key/1"});
+  Fixture f;
+  f.send();
+  f.http.answer(test::token_response());
+  f.http.answer({0, "", {}, "Operation timed out"});
+  f.advance(1s);
+  f.http.answer({202,
+                 R"({"requestId":"r2","errorcode":109001,"responses":[{"messageKey":"key/1","errorcode":109110,"message":"MCMS_UTM_Validation_DuplicateMessageKey: messageKey reused within the past 2 days"}]})",
+                 {},
+                 {}});
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].status == OutcomeStatus::Accepted);
+  CHECK(f.results[0].attempts == 2);
+  CHECK(f.results[0].message_keys == std::vector<std::string>{"key/1"});
+}
+
+TEST_CASE("the rate limit spaces sends of an account") {
+  Fixture f(account(2, 1));
+  for (int i = 0; i < 4; ++i) f.send();
+  f.http.answer(test::token_response());
+  CHECK(f.http.open.size() == 1);
+  f.advance(499ms);
+  CHECK(f.http.open.size() == 1);
+  f.advance(1ms);
+  CHECK(f.http.open.size() == 2);
+  f.advance(500ms);
+  CHECK(f.http.open.size() == 3);
+  f.advance(5000ms);  // a burst of 1: idle time does not save up sends
+  CHECK(f.http.open.size() == 4);
 }
 
 TEST_CASE("base URLs are normalised") {

@@ -31,7 +31,9 @@ TEST_CASE("a minimal configuration gets its defaults and its secret from the env
   CHECK(c.outcome_topic == "out");
   CHECK(c.accounts.at("default").client_secret == "s3cret");
   CHECK(c.accounts.at("default").account_id == 7);
-  CHECK(c.retry.max_attempts == 3);
+  CHECK(c.retry.max_attempts == 5);
+  CHECK(c.pipeline.max_in_flight == 500);
+  CHECK(c.pipeline.ordering == Ordering::Key);
   CHECK(c.http.verify_tls);
 }
 

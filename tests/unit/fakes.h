@@ -2,6 +2,7 @@
 #pragma once
 
 #include <deque>
+#include <stdexcept>
 #include <vector>
 
 #include "core/clock.h"
@@ -9,31 +10,41 @@
 
 namespace sfmc::test {
 
-// Answers with queued responses and records every request.
+// Holds every started request until the test answers it.
 class FakeTransport final : public HttpTransport {
  public:
-  std::vector<HttpRequest> requests;
-  std::deque<HttpResponse> responses;
+  struct Open {
+    HttpRequest request;
+    Callback done;
+  };
+  std::vector<HttpRequest> started;  // every request, in order
+  std::deque<Open> open;             // not answered yet
 
-  HttpResponse perform(const HttpRequest& request) override {
-    requests.push_back(request);
-    if (responses.empty()) return {0, {}, {}, "no response queued"};
-    HttpResponse r = responses.front();
-    responses.pop_front();
-    return r;
+  void start(HttpRequest request, Callback done) override {
+    started.push_back(request);
+    open.push_back({std::move(request), std::move(done)});
   }
+  void poll(std::chrono::milliseconds) override {}
+  size_t in_flight() const override { return open.size(); }
+  void wake() override {}
+  void watch(int) override {}
+
+  // Answers the oldest open request.
+  void answer(HttpResponse response) {
+    if (open.empty()) throw std::logic_error("no open request to answer");
+    Open o = std::move(open.front());
+    open.pop_front();
+    o.done(std::move(response));
+  }
+  bool next_is_token() const { return !open.empty() && open.front().request.url.find("/v2/token") != std::string::npos; }
 };
 
-// Time moves only when slept on; records every sleep.
+// Time moves only when the test moves it.
 class FakeClock final : public Clock {
  public:
-  time_point current{};
-  std::vector<std::chrono::milliseconds> sleeps;
+  time_point current{std::chrono::hours(1)};
   time_point now() override { return current; }
-  void sleep_for(std::chrono::milliseconds d) override {
-    sleeps.push_back(d);
-    current += d;
-  }
+  void sleep_for(std::chrono::milliseconds d) override { current += d; }
 };
 
 inline HttpResponse token_response(const std::string& token = "tok-1", int ttl = 1080) {

@@ -13,8 +13,9 @@ namespace sfmc::test {
 
 class ChildProcess {
  public:
+  // `log_file`: where the child's stderr goes (empty: inherited).
   ChildProcess(const std::string& program, const std::vector<std::string>& args,
-               const std::vector<std::string>& extra_env);
+               const std::vector<std::string>& extra_env, const std::string& log_file = {});
   ~ChildProcess();  // SIGKILLs a child still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

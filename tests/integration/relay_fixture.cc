@@ -1,0 +1,85 @@
+#include "relay_fixture.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace sfmc::test {
+
+using namespace std::chrono_literals;
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+rapidjson::Document parse_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str());
+  if (doc.HasParseError()) throw std::runtime_error("not JSON: " + text);
+  return doc;
+}
+
+RelayUnderTest::RelayUnderTest(RelayOptions options)
+    : options_(std::move(options)), dir_(std::filesystem::temp_directory_path() / unique_name("relay")) {
+  std::filesystem::create_directories(dir_);
+  create_topic(bootstrap, input, options_.partitions);
+  create_topic(bootstrap, outcomes, 1);
+  sim.start();
+  std::ofstream(dir_ / "config.json") << R"({
+    "kafka": {"bootstrap_servers": ")" << bootstrap << R"(", "group_id": ")" << group << R"(",
+              "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",
+              "consumer_properties": {"auto.commit.interval.ms": "200", "session.timeout.ms": "6000",
+                                      "heartbeat.interval.ms": "500"}},
+    "accounts": {"default": {"auth_base_url": ")" << sim.base_url() << R"(", "client_id": "sim-client",
+                             "client_secret_env": "SFMC_TEST_SECRET"}},
+    "log": {"level": "debug"})" << (options_.extra_config.empty() ? "" : ",\n    " + options_.extra_config) << R"(
+  })";
+  start_daemon();
+}
+
+RelayUnderTest::~RelayUnderTest() {
+  daemons_.clear();  // SIGKILLs what still runs
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void RelayUnderTest::start_daemon() {
+  const char* bin = std::getenv("SFMC_RELAY_BIN");
+  if (!bin) throw std::runtime_error("SFMC_RELAY_BIN is not set: run through ctest");
+  daemons_.push_back(std::make_unique<ChildProcess>(
+      bin, std::vector<std::string>{"run", "--config", (dir_ / "config.json").string()},
+      std::vector<std::string>{"SFMC_TEST_SECRET=sim-secret"}, (dir_ / "daemon.log").string()));
+}
+
+std::vector<sim::RecordedRequest> RelayUnderTest::sends() const {
+  std::vector<sim::RecordedRequest> out;
+  for (auto& r : sim.requests())
+    if (r.path != "/v2/token") out.push_back(r);
+  return out;
+}
+
+size_t RelayUnderTest::token_requests() const {
+  size_t n = 0;
+  for (auto& r : sim.requests()) n += r.path == "/v2/token";
+  return n;
+}
+
+int64_t RelayUnderTest::wait_for_commit(int32_t partition, int64_t expected) const {
+  int64_t committed = -1;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    committed = committed_offset(bootstrap, group, input, partition);
+    if (committed >= expected) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  return committed;
+}
+
+std::string RelayUnderTest::log() const { return read_file(dir_ / "daemon.log"); }
+
+}  // namespace sfmc::test

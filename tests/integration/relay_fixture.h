@@ -1,0 +1,52 @@
+// One sfmc-relay process under test, with its own topics, consumer group,
+// SFMC simulator and captured log, on the fixture's real Kafka broker.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kafka_harness.h"
+#include "process.h"
+#include "sim_server.h"
+
+namespace sfmc::test {
+
+struct RelayOptions {
+  int partitions = 1;
+  std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
+};
+
+class RelayUnderTest {
+ public:
+  explicit RelayUnderTest(RelayOptions options = {});
+  ~RelayUnderTest();
+
+  void start_daemon();  // another instance in the same group
+  ChildProcess& daemon(size_t i = 0) { return *daemons_.at(i); }
+
+  std::vector<sim::RecordedRequest> sends() const;  // without token requests
+  size_t token_requests() const;
+  int64_t wait_for_commit(int32_t partition, int64_t expected) const;
+  std::string log() const;  // every daemon's stderr so far
+
+  const std::string bootstrap = broker_bootstrap();
+  const std::string input = unique_name("sends");
+  const std::string outcomes = unique_name("outcomes");
+  const std::string group = unique_name("relay");
+  sim::SimServer sim;
+
+ private:
+  RelayOptions options_;
+  std::filesystem::path dir_;
+  std::vector<std::unique_ptr<ChildProcess>> daemons_;
+};
+
+rapidjson::Document parse_json(const std::string& text);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace sfmc::test

@@ -87,7 +87,7 @@ int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bo
   SystemClock clock;
   CurlTransport transport(config.http);
   SfmcClient client(config.accounts, transport, clock, config.retry, std::random_device{}());
-  EventDecoder decoder(config.limits);
+  EventDecoder decoder(config.decoder);
   kafka::Consumer consumer(config.consumer_properties, config.input_topics, kafka_log);
   kafka::Publisher publisher(config.producer_properties, config.outcome_topic, kafka_log);
   Relay relay(consumer, publisher, decoder, client, transport, clock, log, config.pipeline);

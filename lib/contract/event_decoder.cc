@@ -7,6 +7,7 @@
 
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
+#include "contract/message_keys.h"
 #include "sfmc/operations.h"
 
 namespace sfmc {
@@ -34,7 +35,7 @@ std::optional<size_t> nesting_exceeds(std::string_view json, int max_depth) {
   return std::nullopt;
 }
 
-EventDecoder::EventDecoder(DecoderLimits limits) : limits_(limits), envelope_(schemas::kEvent) {
+EventDecoder::EventDecoder(DecoderOptions limits) : limits_(limits), envelope_(schemas::kEvent) {
   for (const auto& op : kOperations)
     bodies_[static_cast<size_t>(op.operation)] = std::make_unique<SchemaValidator>(schemas::body(op.operation));
 }
@@ -107,6 +108,7 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   if (!invalid.errors.empty()) return invalid;
 
   const auto& op = info(*operation);
+  if (limits_.derive_message_keys) add_derived_message_keys(doc["body"], doc.GetAllocator(), invalid.id);
   rapidjson::StringBuffer body;
   rapidjson::Writer<rapidjson::StringBuffer> writer(body);
   doc["body"].Accept(writer);

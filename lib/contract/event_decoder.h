@@ -23,19 +23,22 @@ struct InvalidEvent {
 
 using Decoded = std::variant<SendRequest, InvalidEvent>;
 
-struct DecoderLimits {
+struct DecoderOptions {
   size_t max_event_bytes = 1024 * 1024;
   // Deeper values are refused before parsing: validation recurses.
   int max_depth = 64;
+  // Give Transactional recipients without a messageKey a derived one
+  // (contract/message_keys.h), so re-sends are idempotent.
+  bool derive_message_keys = true;
 };
 
 class EventDecoder {
  public:
-  explicit EventDecoder(DecoderLimits limits = {});
+  explicit EventDecoder(DecoderOptions limits = {});
   Decoded decode(const InboundEvent& event);
 
  private:
-  DecoderLimits limits_;
+  DecoderOptions limits_;
   SchemaValidator envelope_;
   std::array<std::unique_ptr<SchemaValidator>, 5> bodies_;  // by Operation
 };

@@ -125,14 +125,15 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
   config.pipeline.drain_timeout =
       std::chrono::milliseconds(integer<int64_t>(pipeline, "drain_timeout_ms", config.pipeline.drain_timeout.count()));
   if (pipeline) {
+    if (const Value* derive = member(*pipeline, "derive_message_keys")) config.decoder.derive_message_keys = derive->GetBool();
     std::string ordering = text(*pipeline, "ordering", "key");
     config.pipeline.ordering = ordering == "partition" ? Ordering::Partition
                                : ordering == "none"    ? Ordering::None
                                                        : Ordering::Key;
   }
   const Value* limits = member(doc, "limits");
-  config.limits.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.limits.max_event_bytes);
-  config.limits.max_depth = integer<int>(limits, "max_event_depth", config.limits.max_depth);
+  config.decoder.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.decoder.max_event_bytes);
+  config.decoder.max_depth = integer<int>(limits, "max_event_depth", config.decoder.max_depth);
   if (const Value* log = member(doc, "log")) config.log_level = parse_log_level(text(*log, "level", "info")).value();
 
   if (!problems.empty()) {

@@ -28,7 +28,7 @@ struct RelayConfig {
   std::map<std::string, AccountConfig> accounts;
   CurlOptions http;
   RetryPolicy retry;
-  DecoderLimits limits;
+  DecoderOptions decoder;
   RelayOptions pipeline;
   LogLevel log_level = LogLevel::Info;
 };

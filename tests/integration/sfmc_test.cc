@@ -8,6 +8,7 @@
 
 #include <map>
 
+#include "contract/message_keys.h"
 #include "relay_fixture.h"
 
 using namespace sfmc::test;
@@ -33,6 +34,7 @@ TEST_CASE("each of the five operations goes to its route with the event's body, 
     std::string text = read_file(entry.path());
     auto event = parse_json(text);
     std::string id = event["id"].GetString();
+    sfmc::add_derived_message_keys(event["body"], event.GetAllocator(), id);  // what the relay sends
     rapidjson::StringBuffer body;
     rapidjson::Writer<rapidjson::StringBuffer> writer(body);
     event["body"].Accept(writer);

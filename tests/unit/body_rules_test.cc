@@ -39,7 +39,7 @@ TEST_CASE("nesting is measured outside strings") {
 }
 
 TEST_CASE("robust decoding: size, depth, encoding") {
-  EventDecoder decoder(DecoderLimits{100, 8});
+  EventDecoder decoder(DecoderOptions{100, 8});
   InboundEvent e;
   e.input = {"t", 0, 5};
   e.value = std::string(101, ' ');

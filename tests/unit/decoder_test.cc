@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "contract/event_decoder.h"
+#include "contract/message_keys.h"
 
 using namespace sfmc;
 
@@ -89,4 +90,25 @@ TEST_CASE("path parameters must match the operation") {
   REQUIRE(invalid->errors.size() == 1);
   CHECK(invalid->errors[0].pointer == "/messageKey");
   CHECK(invalid->errors[0].message == "\"messageKey\" is not a path parameter of transactional.sms.send");
+}
+
+TEST_CASE("recipients without a messageKey get one derived from the event id and position, stable across decodes") {
+  EventDecoder decoder;
+  std::string value =
+      R"({"operation":"transactional.email.send","id":"order-1","body":{"definitionKey":"d","recipients":[{"contactKey":"a","to":"a@localhost"},{"contactKey":"b","messageKey":"mine"},{"contactKey":"c"}]}})";
+  auto first = std::get<SendRequest>(decoder.decode(event(value)));
+  auto second = std::get<SendRequest>(decoder.decode(event(value)));
+  CHECK(first.body == second.body);
+  std::string k0 = derived_message_key("order-1", 0), k2 = derived_message_key("order-1", 2);
+  CHECK(k0.size() == 34);
+  CHECK(k0 != derived_message_key("order-2", 0));
+  CHECK(first.body == R"({"definitionKey":"d","recipients":[{"contactKey":"a","to":"a@localhost","messageKey":")" + k0 +
+                          R"("},{"contactKey":"b","messageKey":"mine"},{"contactKey":"c","messageKey":")" + k2 + R"("}]})");
+}
+
+TEST_CASE("deriving keys can be turned off: the body then goes out exactly as received") {
+  EventDecoder decoder(DecoderOptions{1024 * 1024, 64, false});
+  auto request = std::get<SendRequest>(decoder.decode(
+      event(R"({"operation":"transactional.sms.send","id":"x","body":{"definitionKey":"d","recipients":[{"to":"1"}]}})")));
+  CHECK(request.body == R"({"definitionKey":"d","recipients":[{"to":"1"}]})");
 }

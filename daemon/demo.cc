@@ -86,7 +86,7 @@ int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, 
   config.consumer_properties = {{"bootstrap.servers", bootstrap}, {"group.id", "sfmc-relay-demo"}};
   config.producer_properties = {{"bootstrap.servers", bootstrap}};
   config.input_topics = {kInputTopic};
-  config.outcome_topic = kOutcomeTopic;
+  config.pipeline.outcome_topic = kOutcomeTopic;
   // The simulator's documented demo credentials, not a real secret.
   config.accounts["default"] = AccountConfig{"default", auth_url, "sim-client", "sim-secret", std::nullopt, std::nullopt};
   config.log_level = LogLevel::Warning;

@@ -89,10 +89,10 @@ int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bo
   SfmcClient client(config.accounts, transport, clock, config.retry, std::random_device{}());
   EventDecoder decoder(config.decoder);
   kafka::Consumer consumer(config.consumer_properties, config.input_topics, kafka_log);
-  kafka::Publisher publisher(config.producer_properties, config.outcome_topic, kafka_log);
+  kafka::Publisher publisher(config.producer_properties, kafka_log);
   Relay relay(consumer, publisher, decoder, client, transport, clock, log, config.pipeline);
   log.info("started", {{"version", SFMC_RELAY_VERSION}, {"group", config.consumer_properties.at("group.id")},
-                       {"outcome_topic", config.outcome_topic},
+                       {"outcome_topic", config.pipeline.outcome_topic},
                        {"max_in_flight", std::to_string(config.pipeline.max_in_flight)}});
   switch (relay.run(stop)) {
     case RelayExit::Stopped: return 0;

@@ -6,13 +6,21 @@ namespace sfmc::kafka {
 
 void OffsetTracker::begin(const std::string& topic, int32_t partition, int64_t offset) {
   auto& p = partitions_[{topic, partition}];
-  p.pending.insert(offset);
+  p.pending[offset] = 1;
   p.highest_seen = std::max(p.highest_seen, offset);
+}
+
+void OffsetTracker::expect_another(const std::string& topic, int32_t partition, int64_t offset) {
+  auto it = partitions_.find({topic, partition});
+  if (it == partitions_.end()) return;
+  if (auto event = it->second.pending.find(offset); event != it->second.pending.end()) ++event->second;
 }
 
 void OffsetTracker::finish(const std::string& topic, int32_t partition, int64_t offset) {
   auto it = partitions_.find({topic, partition});
-  if (it != partitions_.end()) it->second.pending.erase(offset);
+  if (it == partitions_.end()) return;
+  auto event = it->second.pending.find(offset);
+  if (event != it->second.pending.end() && --event->second <= 0) it->second.pending.erase(event);
 }
 
 void OffsetTracker::forget(const std::string& topic, int32_t partition) { partitions_.erase({topic, partition}); }
@@ -21,7 +29,7 @@ std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>> OffsetTracker::take
   std::vector<std::pair<PartitionKey, int64_t>> moved;
   for (auto& [key, p] : partitions_) {
     if (p.highest_seen < 0) continue;
-    int64_t position = p.pending.empty() ? p.highest_seen + 1 : *p.pending.begin();
+    int64_t position = p.pending.empty() ? p.highest_seen + 1 : p.pending.begin()->first;
     if (position > p.last_reported) {
       p.last_reported = position;
       moved.emplace_back(key, position);

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +18,8 @@ class OffsetTracker {
   using PartitionKey = std::pair<std::string, int32_t>;
 
   void begin(const std::string& topic, int32_t partition, int64_t offset);
+  // One more acknowledgement the event needs (e.g. its dead letter).
+  void expect_another(const std::string& topic, int32_t partition, int64_t offset);
   void finish(const std::string& topic, int32_t partition, int64_t offset);
   void forget(const std::string& topic, int32_t partition);
 
@@ -29,7 +30,7 @@ class OffsetTracker {
 
  private:
   struct Partition {
-    std::set<int64_t> pending;
+    std::map<int64_t, int> pending;  // offset -> acknowledgements still needed
     int64_t highest_seen = -1;
     int64_t last_reported = -1;
   };

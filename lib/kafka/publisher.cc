@@ -4,8 +4,7 @@
 
 namespace sfmc::kafka {
 
-Publisher::Publisher(Properties properties, std::string topic, LogHook log)
-    : topic_(std::move(topic)), log_(std::move(log)) {
+Publisher::Publisher(Properties properties, LogHook log) : log_(std::move(log)) {
   // No duplicates or reordering from producer retries; acks=all follows.
   properties["enable.idempotence"] = "true";
   properties.try_emplace("linger.ms", "5");
@@ -35,19 +34,27 @@ void Publisher::delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* messa
     self->delivered_(*input, message->err ? rd_kafka_err2str(message->err) : std::string());
 }
 
-Publisher::Queued Publisher::publish(std::string& error, const std::string& key, const std::string& value, const InputCoordinates& input) {
+Publisher::Queued Publisher::publish(std::string& error, const std::string& topic,
+                                     const std::optional<std::string>& key, const std::string& value,
+                                     const std::vector<std::pair<std::string, std::string>>& headers,
+                                     const InputCoordinates& input) {
   auto opaque = std::make_unique<InputCoordinates>(input);
-  auto err = rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
-                               RD_KAFKA_V_KEY(key.data(), key.size()),
+  Headers record_headers(rd_kafka_headers_new(headers.size()));
+  for (const auto& [name, header_value] : headers)
+    rd_kafka_header_add(record_headers.get(), name.data(), static_cast<ssize_t>(name.size()), header_value.data(),
+                        static_cast<ssize_t>(header_value.size()));
+  auto err = rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                               RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque.get()),
-                               RD_KAFKA_V_END);
+                               RD_KAFKA_V_HEADERS(record_headers.get()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return Queued::QueueFull;
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     error = rd_kafka_err2str(err);
     return Queued::Failed;
   }
-  (void)opaque.release();  // the delivery report frees it
+  (void)opaque.release();          // the delivery report frees it
+  (void)record_headers.release();  // producev took the headers
   return Queued::Ok;
 }
 

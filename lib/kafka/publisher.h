@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/event.h"
 #include "kafka/handles.h"
@@ -18,14 +21,16 @@ class Publisher {
   using Delivered = std::function<void(const InputCoordinates& input, const std::string& error)>;
   using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
 
-  Publisher(Properties properties, std::string topic, LogHook log);
+  explicit Publisher(Properties properties, LogHook log);
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
   enum class Queued { Ok, QueueFull, Failed };
   // Queues one record. QueueFull: poll and try again; Failed: `error` says why.
-  Queued publish(std::string& error, const std::string& key, const std::string& value, const InputCoordinates& input);
+  Queued publish(std::string& error, const std::string& topic, const std::optional<std::string>& key,
+                 const std::string& value, const std::vector<std::pair<std::string, std::string>>& headers,
+                 const InputCoordinates& input);
 
   void on_delivered(Delivered delivered) { delivered_ = std::move(delivered); }
   void poll(std::chrono::milliseconds timeout);
@@ -39,7 +44,6 @@ class Publisher {
   static void delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque);
   static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
 
-  std::string topic_;
   Delivered delivered_;
   LogHook log_;
   Handle handle_;

@@ -77,7 +77,8 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
       text(kafka, "bootstrap_servers");
   config.consumer_properties["group.id"] = text(kafka, "group_id", "sfmc-relay");
   for (const auto& topic : kafka["input_topics"].GetArray()) config.input_topics.emplace_back(topic.GetString());
-  config.outcome_topic = text(kafka, "outcome_topic");
+  config.pipeline.outcome_topic = text(kafka, "outcome_topic");
+  config.pipeline.dead_letter_topic = text(kafka, "dead_letter_topic");
 
   for (const auto& m : doc["accounts"].GetObject()) {
     AccountConfig account;

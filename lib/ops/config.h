@@ -24,7 +24,6 @@ struct RelayConfig {
   kafka::Properties consumer_properties;  // bootstrap.servers and group.id included
   kafka::Properties producer_properties;
   std::vector<std::string> input_topics;
-  std::string outcome_topic;
   std::map<std::string, AccountConfig> accounts;
   CurlOptions http;
   RetryPolicy retry;

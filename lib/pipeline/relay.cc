@@ -96,14 +96,17 @@ void Relay::finished(uint64_t id, SendResult result) {
 
 void Relay::publish(uint64_t id) {
   auto node = works_.find(id);
-  const Work& work = node->second;
+  Work& work = node->second;
   const Outcome& outcome = work.outcome;
-  if (outcome.status != OutcomeStatus::Accepted)
+  if (!work.dead_letter_queued && outcome.status != OutcomeStatus::Accepted)
     log_.info("event finished", {{"event", outcome.id}, {"status", to_string(outcome.status)},
                                  {"error", outcome.errors.empty() ? "" : outcome.errors.front().message}});
+  if (!publish_dead_letter(id, work)) return;
   std::string error;
-  const std::string& key = work.event.key ? *work.event.key : outcome.id;
-  switch (publisher_.publish(error, key, to_json(outcome), work.event.input)) {
+  // The outcome keeps the event's key and headers (trace ids and the like).
+  const std::optional<std::string> key = work.event.key ? work.event.key : std::optional<std::string>(outcome.id);
+  switch (publisher_.publish(error, options_.outcome_topic, key, to_json(outcome), work.event.headers,
+                             work.event.input)) {
     case kafka::Publisher::Queued::Ok: works_.erase(node); return;
     case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return;  // counts against the window
     case kafka::Publisher::Queued::Failed:
@@ -113,6 +116,34 @@ void Relay::publish(uint64_t id) {
       fatal_kafka_ = true;
       return;
   }
+}
+
+// Invalid and failed events go, as they came (value, key, headers), to the
+// dead-letter topic with headers saying why. Returns false when the outcome
+// must wait (queue full) or cannot be written.
+bool Relay::publish_dead_letter(uint64_t id, Work& work) {
+  const Outcome& outcome = work.outcome;
+  bool wanted = outcome.status == OutcomeStatus::Invalid || outcome.status == OutcomeStatus::Failed;
+  if (options_.dead_letter_topic.empty() || !wanted || work.dead_letter_queued) return true;
+  auto headers = work.event.headers;
+  headers.emplace_back("sfmc-relay-status", std::string(to_string(outcome.status)));
+  headers.emplace_back("sfmc-relay-error", outcome.errors.empty() ? std::string() : outcome.errors.front().message);
+  headers.emplace_back("sfmc-relay-event-id", outcome.id);
+  headers.emplace_back("sfmc-relay-input", default_event_id(work.event.input));
+  std::string error;
+  switch (publisher_.publish(error, options_.dead_letter_topic, work.event.key, work.event.value, headers,
+                             work.event.input)) {
+    case kafka::Publisher::Queued::Ok:
+      work.dead_letter_queued = true;
+      consumer_.offsets().expect_another(work.event.input.topic, work.event.input.partition, work.event.input.offset);
+      return true;
+    case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return false;
+    case kafka::Publisher::Queued::Failed:
+      log_.error("cannot publish a dead letter; stopping", {{"event", outcome.id}, {"error", error}});
+      fatal_kafka_ = true;
+      return false;
+  }
+  return false;
 }
 
 void Relay::retry_unpublished() {

@@ -29,6 +29,8 @@ enum class Ordering {
 };
 
 struct RelayOptions {
+  std::string outcome_topic;
+  std::string dead_letter_topic;  // empty: none; else gets invalid and failed events
   size_t max_in_flight = 500;  // consumed events not yet finished
   Ordering ordering = Ordering::Key;
   // How long a revoke or a stop waits for in-flight events to finish.
@@ -54,12 +56,14 @@ class Relay {
     Outcome outcome;
     std::optional<SendRequest> request;  // empty: the event is invalid
     std::string order_key;               // empty: unordered
+    bool dead_letter_queued = false;
   };
 
   void admit(InboundEvent event);
   void start_send(uint64_t id);
   void finished(uint64_t id, SendResult result);
   void publish(uint64_t id);
+  bool publish_dead_letter(uint64_t id, Work& work);
   void retry_unpublished();
   void delivered(const InputCoordinates& input, const std::string& error);
   void turn(std::chrono::milliseconds max_wait);

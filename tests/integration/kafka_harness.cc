@@ -67,9 +67,12 @@ void create_topic(const std::string& bootstrap, const std::string& topic, int pa
 }
 
 void produce(const std::string& bootstrap, const std::string& topic, const std::optional<std::string>& key,
-             const std::string& value, int partition) {
+             const std::string& value, int partition, const HeaderList& headers) {
   auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));
+  kafka::Headers record_headers(rd_kafka_headers_new(headers.size()));
+  for (const auto& [name, v] : headers) rd_kafka_header_add(record_headers.get(), name.c_str(), -1, v.data(), v.size());
   auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                               RD_KAFKA_V_HEADERS(record_headers.release()),
                                RD_KAFKA_V_PARTITION(partition < 0 ? RD_KAFKA_PARTITION_UA : partition),
                                RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
@@ -102,6 +105,14 @@ std::vector<Record> read_topic(const std::string& bootstrap, const std::string& 
       r.value.assign(static_cast<const char*>(m->payload), m->len);
       r.partition = m->partition;
       r.offset = m->offset;
+      rd_kafka_headers_t* headers = nullptr;
+      if (rd_kafka_message_headers(m.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* value;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+          r.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
+      }
       records.push_back(std::move(r));
     }
     if (records.size() >= count && !settle_end) settle_end = steady_clock::now() + settle;

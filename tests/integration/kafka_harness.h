@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sfmc::test {
@@ -18,14 +19,17 @@ std::string unique_name(const std::string& prefix);
 
 void create_topic(const std::string& bootstrap, const std::string& topic, int partitions);
 
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
 void produce(const std::string& bootstrap, const std::string& topic, const std::optional<std::string>& key,
-             const std::string& value, int partition = -1);
+             const std::string& value, int partition = -1, const HeaderList& headers = {});
 
 struct Record {
   std::optional<std::string> key;
   std::string value;
   int32_t partition = 0;
   int64_t offset = 0;
+  HeaderList headers;
 };
 
 // Reads `topic` from the beginning until `count` records arrived or the

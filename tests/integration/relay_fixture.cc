@@ -29,10 +29,12 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
   std::filesystem::create_directories(dir_);
   create_topic(bootstrap, input, options_.partitions);
   create_topic(bootstrap, outcomes, 1);
+  if (options_.dead_letters) create_topic(bootstrap, dead_letters, 1);
   sim.start();
   std::ofstream(dir_ / "config.json") << R"({
     "kafka": {"bootstrap_servers": ")" << bootstrap << R"(", "group_id": ")" << group << R"(",
-              "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",
+              "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"
+                             << (options_.dead_letters ? R"("dead_letter_topic": ")" + dead_letters + "\"," : "") << R"(
               "consumer_properties": {"auto.commit.interval.ms": "200", "session.timeout.ms": "6000",
                                       "heartbeat.interval.ms": "500"}},
     "accounts": {"default": {"auth_base_url": ")" << sim.base_url() << R"(", "client_id": "sim-client",

@@ -18,6 +18,7 @@ namespace sfmc::test {
 
 struct RelayOptions {
   int partitions = 1;
+  bool dead_letters = false;  // a dead-letter topic (RelayUnderTest::dead_letters)
   std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
 };
 
@@ -37,6 +38,7 @@ class RelayUnderTest {
   const std::string bootstrap = broker_bootstrap();
   const std::string input = unique_name("sends");
   const std::string outcomes = unique_name("outcomes");
+  const std::string dead_letters = unique_name("dead-letters");
   const std::string group = unique_name("relay");
   sim::SimServer sim;
 

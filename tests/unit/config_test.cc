@@ -28,7 +28,8 @@ TEST_CASE("a minimal configuration gets its defaults and its secret from the env
   CHECK(c.producer_properties.count("auto.commit.interval.ms") == 0);
   CHECK(c.producer_properties.at("security.protocol") == "plaintext");
   CHECK(c.input_topics == std::vector<std::string>{"in"});
-  CHECK(c.outcome_topic == "out");
+  CHECK(c.pipeline.outcome_topic == "out");
+  CHECK(c.pipeline.dead_letter_topic.empty());
   CHECK(c.accounts.at("default").client_secret == "s3cret");
   CHECK(c.accounts.at("default").account_id == 7);
   CHECK(c.retry.max_attempts == 5);

@@ -32,3 +32,13 @@ TEST_CASE("partitions are tracked apart and forgotten on revoke") {
   CHECK(t.take_committable().empty());
   CHECK(t.in_flight() == 0);
 }
+
+TEST_CASE("an event that needs two acknowledgements (outcome and dead letter) finishes with the second") {
+  OffsetTracker t;
+  t.begin("t", 0, 0);
+  t.expect_another("t", 0, 0);
+  t.finish("t", 0, 0);
+  CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 0}});
+  t.finish("t", 0, 0);
+  CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 1}});
+}

@@ -90,6 +90,7 @@ int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, 
   // The simulator's documented demo credentials, not a real secret.
   config.accounts["default"] = AccountConfig{"default", auth_url, "sim-client", "sim-secret", std::nullopt, std::nullopt};
   config.log_level = LogLevel::Warning;
+  config.admin_listen = "127.0.0.1:0";
   log.set_level(config.log_level);
 
   std::thread printer(print_outcomes, bootstrap, static_cast<int>(events.size()), std::ref(stop));

@@ -1,9 +1,13 @@
 // sfmc-relay: Kafka send requests -> Salesforce Marketing Cloud -> outcomes.
 // The only place that names the concrete classes and wires them together.
+#include <prometheus/registry.h>
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -15,7 +19,10 @@
 #include "http/curl_transport.h"
 #include "kafka/consumer.h"
 #include "kafka/publisher.h"
+#include "ops/admin_server.h"
 #include "ops/config.h"
+#include "ops/kafka_stats.h"
+#include "ops/metrics.h"
 #include "ops/log.h"
 #include "pipeline/relay.h"
 #include "sfmc/client.h"
@@ -78,22 +85,51 @@ std::string option(const std::vector<std::string>& args, const std::string& name
   return {};
 }
 
+// systemd's notify protocol (Type=notify): READY, STOPPING and the watchdog.
+// Without NOTIFY_SOCKET (not under systemd) these do nothing.
+sfmc::RelayHooks systemd_hooks() {
+  uint64_t watchdog_usec = 0;
+  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  return {[] { sd_notify(0, "READY=1\nSTATUS=consuming"); },
+          [=] {
+            // Ping at a quarter of the period: a stuck loop stops pinging.
+            auto now = std::chrono::steady_clock::now();
+            if (watchdog && now - *last >= std::chrono::microseconds(watchdog_usec / 4)) {
+              sd_notify(0, "WATCHDOG=1");
+              *last = now;
+            }
+          },
+          [] { sd_notify(0, "STOPPING=1\nSTATUS=finishing events in flight"); }};
+}
+
 int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bool>& stop) {
   using namespace sfmc;
   if (!config.http.verify_tls) log.warn("TLS certificate verification is OFF (http.insecure_skip_tls_verify)");
   auto kafka_log = [&log](int level, const std::string& facility, const std::string& message) {
     log.kafka(level, facility, message);
   };
+  prometheus::Registry registry;
+  Metrics metrics(registry, SFMC_RELAY_VERSION);
+  Health health;
+  AdminServer admin(registry, health);
+  if (!config.admin_listen.empty()) admin.start(config.admin_listen);
+
   SystemClock clock;
   CurlTransport transport(config.http);
-  SfmcClient client(config.accounts, transport, clock, config.retry, std::random_device{}());
+  SfmcClient client(config.accounts, transport, clock, metrics, config.retry, std::random_device{}());
   EventDecoder decoder(config.decoder);
-  kafka::Consumer consumer(config.consumer_properties, config.input_topics, kafka_log);
+  auto properties = config.consumer_properties;
+  properties.try_emplace("statistics.interval.ms", "5000");  // consumer lag for the metrics
+  kafka::Consumer consumer(properties, config.input_topics, kafka_log,
+                           [&metrics](const char* json) { record_consumer_lag(json, metrics); });
   kafka::Publisher publisher(config.producer_properties, kafka_log);
-  Relay relay(consumer, publisher, decoder, client, transport, clock, log, config.pipeline);
+  Relay relay(consumer, publisher, decoder, client, transport, clock, metrics, health, log, config.pipeline,
+              systemd_hooks());
   log.info("started", {{"version", SFMC_RELAY_VERSION}, {"group", config.consumer_properties.at("group.id")},
                        {"outcome_topic", config.pipeline.outcome_topic},
-                       {"max_in_flight", std::to_string(config.pipeline.max_in_flight)}});
+                       {"max_in_flight", std::to_string(config.pipeline.max_in_flight)},
+                       {"admin", config.admin_listen.empty() ? "off" : config.admin_listen + " (port " + std::to_string(admin.port()) + ")"}});
   switch (relay.run(stop)) {
     case RelayExit::Stopped: return 0;
     case RelayExit::FatalKafka: return 1;
@@ -135,6 +171,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       log.set_level(config.log_level);
+      log.set_masking(config.mask_personal_data);
       return run(config, log, stop);
     }
     if (command == "demo") {

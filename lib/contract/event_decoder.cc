@@ -73,28 +73,30 @@ void name_unknown_operation(const std::string& operation, std::vector<ErrorDetai
 }  // namespace
 
 Decoded EventDecoder::decode(const InboundEvent& event) {
-  InvalidEvent invalid{default_event_id(event.input), {}, "default", {}};
-  auto refuse = [&](std::string message) {
+  InvalidEvent invalid{default_event_id(event.input), {}, "default", {}, {}};
+  auto refuse = [&](const char* reason, std::string message) {
+    invalid.reason = reason;
     invalid.errors.push_back({std::move(message), "", std::nullopt, {}});
     return invalid;
   };
   if (event.value.size() > limits_.max_event_bytes)
-    return refuse("event value is " + std::to_string(event.value.size()) + " bytes; the limit is " +
+    return refuse("too_large", "event value is " + std::to_string(event.value.size()) + " bytes; the limit is " +
                   std::to_string(limits_.max_event_bytes));
   if (auto at = nesting_exceeds(event.value, limits_.max_depth))
-    return refuse("event value nests deeper than " + std::to_string(limits_.max_depth) + " levels (at byte " +
+    return refuse("too_deep", "event value nests deeper than " + std::to_string(limits_.max_depth) + " levels (at byte " +
                   std::to_string(*at) + ")");
 
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(event.value.data(), event.value.size());
   if (doc.HasParseError())
-    return refuse(std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+    return refuse("not_json", std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
                   " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
   if (auto id = string_member(doc, "id"); !id.empty()) invalid.id = id;
   if (auto account = string_member(doc, "account"); !account.empty()) invalid.account = account;
   invalid.operation = string_member(doc, "operation");
 
   envelope_.validate(doc, "", invalid.errors);
+  if (!invalid.errors.empty()) invalid.reason = "envelope";
   auto operation = operation_from_name(invalid.operation);
   if (!operation && doc.IsObject() && doc.HasMember("operation") && doc["operation"].IsString())
     name_unknown_operation(invalid.operation, invalid.errors);
@@ -102,10 +104,15 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
     check_path_parameters(info(*operation), doc, invalid.errors);
     if (auto body = doc.FindMember("body"); body != doc.MemberEnd() && body->value.IsObject()) {
       bodies_[static_cast<size_t>(*operation)]->validate(body->value, "/body", invalid.errors);
+      if (!invalid.errors.empty() && invalid.reason.empty()) invalid.reason = "body";
       check_body_rules(*operation, body->value, invalid.errors);
+      if (!invalid.errors.empty() && invalid.reason.empty()) invalid.reason = "rule";
     }
   }
-  if (!invalid.errors.empty()) return invalid;
+  if (!invalid.errors.empty()) {
+    if (invalid.reason.empty()) invalid.reason = "envelope";  // path parameters
+    return invalid;
+  }
 
   const auto& op = info(*operation);
   if (limits_.derive_message_keys) add_derived_message_keys(doc["body"], doc.GetAllocator(), invalid.id);

@@ -19,6 +19,9 @@ struct InvalidEvent {
   std::string operation;  // as written in the event, when readable
   std::string account;
   std::vector<ErrorDetail> errors;
+  // What kind of problem came first, for metrics: too_large, too_deep,
+  // not_json, envelope, body (schema) or rule.
+  std::string reason;
 };
 
 using Decoded = std::variant<SendRequest, InvalidEvent>;

@@ -11,7 +11,8 @@ void Consumer::log_trampoline(const rd_kafka_t* rk, int level, const char* facil
   if (self->log_) self->log_(level, facility, message);
 }
 
-Consumer::Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log) : log_(std::move(log)) {
+Consumer::Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats)
+    : log_(std::move(log)), stats_(std::move(stats)) {
   // At-least-once: an offset is stored only after its outcome is acknowledged
   // (store_finished_offsets); auto-commit then sends what was stored.
   properties["enable.auto.offset.store"] = "false";
@@ -22,6 +23,7 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
   rd_kafka_conf_set_log_cb(conf.get(), &Consumer::log_trampoline);
+  if (stats_) rd_kafka_conf_set_stats_cb(conf.get(), &Consumer::stats_trampoline);
   handle_ = make_client(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(handle_.get());
 
@@ -33,6 +35,11 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
 
 Consumer::~Consumer() { close(); }
 
+int Consumer::stats_trampoline(rd_kafka_t*, char* json, size_t, void* opaque) {
+  static_cast<Consumer*>(opaque)->stats_(json);
+  return 0;  // librdkafka frees the JSON
+}
+
 void Consumer::rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                     void* opaque) {
   static_cast<Consumer*>(opaque)->rebalance(err, parts);
@@ -42,6 +49,8 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     rd_kafka_assign(handle_.get(), parts);
     assigned_ = true;
+    brokers_up_ = true;
+    assigned_partitions_ = static_cast<size_t>(parts->cnt);
     if (paused_) rd_kafka_pause_partitions(handle_.get(), parts);
     if (log_) log_(LOG_INFO, "REBALANCE", "assigned " + std::to_string(parts->cnt) + " partition(s)");
     return;
@@ -54,6 +63,7 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   for (int i = 0; i < parts->cnt; ++i) tracker_.forget(parts->elems[i].topic, parts->elems[i].partition);
   rd_kafka_assign(handle_.get(), nullptr);
   assigned_ = false;
+  assigned_partitions_ = 0;
   if (log_) log_(LOG_INFO, "REBALANCE", "revoked " + std::to_string(parts->cnt) + " partition(s)");
 }
 
@@ -61,9 +71,11 @@ std::optional<InboundEvent> Consumer::poll(std::chrono::milliseconds timeout) {
   Message message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
   if (!message) return std::nullopt;
   if (message->err) {
+    if (message->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_up_ = false;
     if (log_) log_(LOG_WARNING, "CONSUME", rd_kafka_message_errstr(message.get()));
     return std::nullopt;
   }
+  brokers_up_ = true;
   InboundEvent event;
   event.input = {rd_kafka_topic_name(message->rkt), message->partition, message->offset};
   if (message->key) event.key.emplace(static_cast<const char*>(message->key), message->key_len);

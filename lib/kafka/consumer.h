@@ -20,10 +20,12 @@ class Consumer {
   // final commit: the owner must finish (or give up) the work it holds for them.
   using RevokeHook = std::function<void()>;
   using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
+  // librdkafka's statistics JSON (every statistics.interval.ms), on its thread.
+  using StatsHook = std::function<void(const char* json)>;
 
   // `properties` must contain bootstrap.servers and group.id; the offset
   // settings that at-least-once depends on are forced here.
-  Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log);
+  Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats = {});
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -43,6 +45,9 @@ class Consumer {
   void close();
 
   bool assigned() const { return assigned_; }
+  size_t assigned_partitions() const { return assigned_partitions_; }
+  // False after librdkafka reported every broker down, until a broker answers.
+  bool brokers_up() const { return brokers_up_; }
 
   // Stops (or restarts) fetching from every assigned partition: the engine's
   // backpressure. Fetched-but-unread records are dropped and read again.
@@ -56,16 +61,20 @@ class Consumer {
  private:
   static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                    void* opaque);
+  static int stats_trampoline(rd_kafka_t* rk, char* json, size_t length, void* opaque);
   static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
 
   LogHook log_;
+  StatsHook stats_;
   RevokeHook revoke_hook_;
   OffsetTracker tracker_;
   Handle handle_;
   bool assigned_ = false;
   bool closed_ = false;
   bool paused_ = false;
+  bool brokers_up_ = false;
+  size_t assigned_partitions_ = 0;
 };
 
 }  // namespace sfmc::kafka

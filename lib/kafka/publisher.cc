@@ -27,18 +27,28 @@ void Publisher::log_trampoline(const rd_kafka_t* rk, int level, const char* faci
   if (self->log_) self->log_(level, facility, message);
 }
 
+namespace {
+
+struct Delivery {
+  InputCoordinates input;
+  int64_t event_timestamp_ms;
+};
+
+}  // namespace
+
 void Publisher::delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
-  std::unique_ptr<InputCoordinates> input(static_cast<InputCoordinates*>(message->_private));
+  std::unique_ptr<Delivery> delivery(static_cast<Delivery*>(message->_private));
   auto* self = static_cast<Publisher*>(opaque);
-  if (input && self->delivered_)
-    self->delivered_(*input, message->err ? rd_kafka_err2str(message->err) : std::string());
+  if (delivery && self->delivered_)
+    self->delivered_(delivery->input, delivery->event_timestamp_ms,
+                     message->err ? rd_kafka_err2str(message->err) : std::string());
 }
 
 Publisher::Queued Publisher::publish(std::string& error, const std::string& topic,
                                      const std::optional<std::string>& key, const std::string& value,
                                      const std::vector<std::pair<std::string, std::string>>& headers,
-                                     const InputCoordinates& input) {
-  auto opaque = std::make_unique<InputCoordinates>(input);
+                                     const InputCoordinates& input, int64_t event_timestamp_ms) {
+  auto opaque = std::make_unique<Delivery>(Delivery{input, event_timestamp_ms});
   Headers record_headers(rd_kafka_headers_new(headers.size()));
   for (const auto& [name, header_value] : headers)
     rd_kafka_header_add(record_headers.get(), name.data(), static_cast<ssize_t>(name.size()), header_value.data(),

@@ -16,9 +16,11 @@ namespace sfmc::kafka {
 
 class Publisher {
  public:
-  // Called from poll()/flush() on the caller's thread, once per record.
-  // `error` is empty on success.
-  using Delivered = std::function<void(const InputCoordinates& input, const std::string& error)>;
+  // Called from poll()/flush() on the caller's thread, once per record, with
+  // the coordinates and timestamp given to publish(). `error` is empty on
+  // success.
+  using Delivered =
+      std::function<void(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error)>;
   using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
 
   explicit Publisher(Properties properties, LogHook log);
@@ -30,7 +32,7 @@ class Publisher {
   // Queues one record. QueueFull: poll and try again; Failed: `error` says why.
   Queued publish(std::string& error, const std::string& topic, const std::optional<std::string>& key,
                  const std::string& value, const std::vector<std::pair<std::string, std::string>>& headers,
-                 const InputCoordinates& input);
+                 const InputCoordinates& input, int64_t event_timestamp_ms = -1);
 
   void on_delivered(Delivered delivered) { delivered_ = std::move(delivered); }
   void poll(std::chrono::milliseconds timeout);

@@ -135,7 +135,11 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
   const Value* limits = member(doc, "limits");
   config.decoder.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.decoder.max_event_bytes);
   config.decoder.max_depth = integer<int>(limits, "max_event_depth", config.decoder.max_depth);
-  if (const Value* log = member(doc, "log")) config.log_level = parse_log_level(text(*log, "level", "info")).value();
+  if (const Value* log = member(doc, "log")) {
+    config.log_level = parse_log_level(text(*log, "level", "info")).value();
+    if (const Value* mask = member(*log, "mask_personal_data")) config.mask_personal_data = mask->GetBool();
+  }
+  if (const Value* admin = member(doc, "admin")) config.admin_listen = text(*admin, "listen", config.admin_listen);
 
   if (!problems.empty()) {
     std::string message = "configuration is invalid:";

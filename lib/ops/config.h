@@ -30,6 +30,8 @@ struct RelayConfig {
   DecoderOptions decoder;
   RelayOptions pipeline;
   LogLevel log_level = LogLevel::Info;
+  bool mask_personal_data = true;
+  std::string admin_listen = "127.0.0.1:9464";  // empty: no admin endpoint
 };
 
 class ConfigError : public std::runtime_error {

@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -15,6 +16,55 @@ std::optional<LogLevel> parse_log_level(std::string_view text) {
   if (text == "warning" || text == "warn") return LogLevel::Warning;
   if (text == "error") return LogLevel::Error;
   return std::nullopt;
+}
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_phone_separator(char c) { return c == '-' || c == ' ' || c == '(' || c == ')' || c == '.'; }
+bool is_local_part(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+bool is_domain(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'; }
+
+}  // namespace
+
+std::string mask_personal_data(std::string_view text) {
+  std::string out(text);
+  // E-mail addresses: a***@domain.
+  for (size_t at = out.find('@'); at != std::string::npos; at = out.find('@', at + 1)) {
+    size_t begin = at;
+    while (begin > 0 && is_local_part(out[begin - 1])) --begin;
+    size_t end = at + 1;
+    while (end < out.size() && is_domain(out[end])) ++end;
+    if (at - begin < 1 || out.find('.', at) >= end) continue;
+    out.replace(begin + 1, at - begin - 1, "***");
+    at = begin + 4;
+  }
+  // Phone numbers: a run of digits and separators with at least 7 digits.
+  for (size_t i = 0; i < out.size();) {
+    if (!is_digit(out[i]) || (i > 0 && (std::isalnum(static_cast<unsigned char>(out[i - 1])) || out[i - 1] == '*'))) {
+      ++i;
+      continue;
+    }
+    size_t end = i, digits = 0, last_digit = i;
+    while (end < out.size() && (is_digit(out[end]) || is_phone_separator(out[end]))) {
+      if (is_digit(out[end])) {
+        ++digits;
+        last_digit = end;
+      }
+      ++end;
+    }
+    if (digits >= 7) {
+      size_t kept = 0;
+      for (size_t j = last_digit + 1; j-- > i;) {
+        if (!is_digit(out[j])) continue;
+        if (kept++ >= 2) out[j] = '*';
+      }
+    }
+    i = last_digit + 1;
+  }
+  return out;
 }
 
 namespace {
@@ -54,10 +104,11 @@ void Logger::log(LogLevel level, std::string_view message, Fields fields) {
   w.Key("level");
   w.String(level_name(level));
   w.Key("msg");
-  str(message);
+  str(mask_ ? mask_personal_data(message) : std::string(message));
   for (const auto& [key, value] : fields) {
     w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-    str(value);
+    bool personal = mask_ && (key == "error" || key == "event");
+    str(personal ? mask_personal_data(value) : std::string(value));
   }
   w.EndObject();
   std::lock_guard lock(mutex_);

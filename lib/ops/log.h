@@ -14,12 +14,19 @@ enum class LogLevel { Debug = 0, Info = 1, Warning = 2, Error = 3 };
 
 std::optional<LogLevel> parse_log_level(std::string_view text);
 
+// Phone numbers (7 or more digits, separators allowed) keep their last two
+// digits; e-mail addresses keep the first character and the domain.
+std::string mask_personal_data(std::string_view text);
+
 class Logger {
  public:
   using Fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
   explicit Logger(LogLevel level = LogLevel::Info) : level_(level) {}
   void set_level(LogLevel level) { level_ = level; }
+  // Masks the message and the "error" and "event" fields (where event
+  // content can appear). On by default.
+  void set_masking(bool on) { mask_ = on; }
   bool enabled(LogLevel level) const { return level >= level_; }
 
   void log(LogLevel level, std::string_view message, Fields fields = {});
@@ -33,6 +40,7 @@ class Logger {
 
  private:
   LogLevel level_;
+  bool mask_ = true;
   std::mutex mutex_;  // librdkafka logs from its own threads
 };
 

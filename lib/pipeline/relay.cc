@@ -10,16 +10,22 @@ namespace sfmc {
 using std::chrono::milliseconds;
 
 Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecoder& decoder, SfmcClient& client,
-             HttpTransport& transport, Clock& clock, Logger& log, RelayOptions options)
+             HttpTransport& transport, Clock& clock, Metrics& metrics, Health& health, Logger& log,
+             RelayOptions options, RelayHooks hooks)
     : consumer_(consumer),
       publisher_(publisher),
       decoder_(decoder),
       client_(client),
       transport_(transport),
       clock_(clock),
+      metrics_(metrics),
+      health_(health),
       log_(log),
-      options_(options) {
-  publisher_.on_delivered([this](const InputCoordinates& input, const std::string& error) { delivered(input, error); });
+      options_(std::move(options)),
+      hooks_(std::move(hooks)) {
+  publisher_.on_delivered([this](const InputCoordinates& input, int64_t timestamp_ms, const std::string& error) {
+    delivered(input, timestamp_ms, error);
+  });
   consumer_.on_revoke([this] { drain("partitions revoked"); });
   consumer_.wake_on(wake_.write_end());
   publisher_.wake_on(wake_.write_end());
@@ -40,8 +46,10 @@ void Relay::admit(InboundEvent event) {
   uint64_t id = next_id_++;
   Work& work = works_[id];
   work.outcome.input = event.input;
+  metrics_.event_consumed();
   Decoded decoded = decoder_.decode(event);
   if (auto* invalid = std::get_if<InvalidEvent>(&decoded)) {
+    metrics_.invalid_event(invalid->reason);
     work.outcome.id = std::move(invalid->id);
     work.outcome.operation = std::move(invalid->operation);
     work.outcome.account = std::move(invalid->account);
@@ -53,6 +61,7 @@ void Relay::admit(InboundEvent event) {
     work.outcome.operation = std::string(info(request.operation).name);
     work.outcome.account = request.account;
     if (!client_.has_account(request.account)) {
+      metrics_.invalid_event("account");
       work.outcome.status = OutcomeStatus::Invalid;
       work.outcome.errors.push_back({"account '" + request.account + "' is not configured", "/account", std::nullopt, {}});
     } else {
@@ -106,8 +115,11 @@ void Relay::publish(uint64_t id) {
   // The outcome keeps the event's key and headers (trace ids and the like).
   const std::optional<std::string> key = work.event.key ? work.event.key : std::optional<std::string>(outcome.id);
   switch (publisher_.publish(error, options_.outcome_topic, key, to_json(outcome), work.event.headers,
-                             work.event.input)) {
-    case kafka::Publisher::Queued::Ok: works_.erase(node); return;
+                             work.event.input, work.event.timestamp_ms)) {
+    case kafka::Publisher::Queued::Ok:
+      metrics_.outcome(outcome.operation, outcome.status);
+      works_.erase(node);
+      return;
     case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return;  // counts against the window
     case kafka::Publisher::Queued::Failed:
       // The offset stays uncommitted: the event is consumed again after the
@@ -154,7 +166,7 @@ void Relay::retry_unpublished() {
   }
 }
 
-void Relay::delivered(const InputCoordinates& input, const std::string& error) {
+void Relay::delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error) {
   if (!error.empty()) {
     log_.error("outcome not acknowledged by Kafka; stopping",
                {{"topic", input.topic}, {"partition", std::to_string(input.partition)},
@@ -163,11 +175,22 @@ void Relay::delivered(const InputCoordinates& input, const std::string& error) {
     return;
   }
   consumer_.offsets().finish(input.topic, input.partition, input.offset);
+  if (event_timestamp_ms > 0) {
+    auto now_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    metrics_.end_to_end(static_cast<double>(now_ms - event_timestamp_ms) / 1000.0);
+  }
 }
 
 // One turn of the loop: acknowledgements, due retries, HTTP progress, and a
 // wait of at most `max_wait` for any of them.
 void Relay::turn(milliseconds max_wait) {
+  health_.last_turn_ms = Health::now_ms();
+  health_.assigned = consumer_.assigned();
+  health_.brokers_up = consumer_.brokers_up();
+  health_.tokens = client_.tokens_ready();
+  metrics_.set_in_flight(static_cast<double>(works_.size()));
+  metrics_.set_paused_partitions(consumer_.paused() ? static_cast<double>(consumer_.assigned_partitions()) : 0);
+  if (hooks_.turned) hooks_.turned();
   wake_.drain();
   publisher_.poll(milliseconds(0));
   retry_unpublished();
@@ -198,6 +221,8 @@ void Relay::drain(const char* why) {
 }
 
 RelayExit Relay::run(const std::atomic<bool>& stop) {
+  client_.warm_up();
+  if (hooks_.started) hooks_.started();
   while (!stop && !fatal_kafka_ && !client_.fatal_error()) {
     while (works_.size() < options_.max_in_flight) {
       auto event = consumer_.poll(milliseconds(0));
@@ -208,6 +233,7 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
     consumer_.pause(works_.size() >= options_.max_in_flight);
     turn(milliseconds(100));
   }
+  if (hooks_.stopping) hooks_.stopping();
   if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});
   if (!fatal_kafka_) drain("stopping");
   consumer_.commit_now();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,7 +17,9 @@
 #include "http/transport.h"
 #include "kafka/consumer.h"
 #include "kafka/publisher.h"
+#include "ops/health.h"
 #include "ops/log.h"
+#include "ops/metrics.h"
 #include "pipeline/wake_pipe.h"
 #include "sfmc/client.h"
 
@@ -39,10 +42,18 @@ struct RelayOptions {
 
 enum class RelayExit { Stopped, FatalKafka, FatalConfig };
 
+// Moments a supervisor (systemd) wants to hear about.
+struct RelayHooks {
+  std::function<void()> started;   // consuming
+  std::function<void()> turned;    // once per loop turn
+  std::function<void()> stopping;  // draining before exit
+};
+
 class Relay {
  public:
   Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecoder& decoder, SfmcClient& client,
-        HttpTransport& transport, Clock& clock, Logger& log, RelayOptions options);
+        HttpTransport& transport, Clock& clock, Metrics& metrics, Health& health, Logger& log, RelayOptions options,
+        RelayHooks hooks = {});
 
   // Runs until `stop` is set or something fatal happens; then finishes the
   // events in flight (up to the drain timeout), commits and leaves the group.
@@ -65,7 +76,7 @@ class Relay {
   void publish(uint64_t id);
   bool publish_dead_letter(uint64_t id, Work& work);
   void retry_unpublished();
-  void delivered(const InputCoordinates& input, const std::string& error);
+  void delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error);
   void turn(std::chrono::milliseconds max_wait);
   void drain(const char* why);
   std::string order_key(const InboundEvent& event) const;
@@ -76,8 +87,11 @@ class Relay {
   SfmcClient& client_;
   HttpTransport& transport_;
   Clock& clock_;
+  Metrics& metrics_;
+  Health& health_;
   Logger& log_;
   RelayOptions options_;
+  RelayHooks hooks_;
   WakePipe wake_;  // librdkafka -> transport poll
 
   std::map<uint64_t, Work> works_;

@@ -10,8 +10,8 @@ namespace sfmc {
 using std::chrono::milliseconds;
 
 SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-                       RetryPolicy retry, uint64_t jitter_seed)
-    : transport_(transport), clock_(clock), retry_(retry), jitter_(jitter_seed) {
+                       Metrics& metrics, RetryPolicy retry, uint64_t jitter_seed)
+    : transport_(transport), clock_(clock), metrics_(metrics), retry_(retry), jitter_(jitter_seed) {
   for (const auto& [name, config] : accounts) {
     Account account;
     account.config = config;
@@ -31,9 +31,20 @@ milliseconds SfmcClient::backoff(int attempt, std::optional<int> retry_after_s) 
 void SfmcClient::send(SendRequest request, Done done) {
   uint64_t id = next_id_++;
   Account& account = accounts_.at(request.account);
-  pending_.emplace(id, Pending{std::move(request), std::move(done), 0, false, {}, {}});
+  pending_.emplace(id, Pending{std::move(request), std::move(done), 0, false, {}, {}, {}});
   account.ready.push_back(id);
   pump(account);
+}
+
+void SfmcClient::warm_up() {
+  for (auto& [name, account] : accounts_) fetch_token(account);
+}
+
+bool SfmcClient::tokens_ready() {
+  auto now = clock_.now();
+  for (auto& [name, account] : accounts_)
+    if (!account.token || now >= account.token->expires_at) return false;
+  return true;
 }
 
 bool SfmcClient::cooling_down(const std::string& name) {
@@ -67,6 +78,7 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
   account.fetching = false;
   auto now = clock_.now();
   auto read = read_token_response(response, account.config, now);
+  metrics_.token_request(std::holds_alternative<AccessToken>(read));
   if (auto* token = std::get_if<AccessToken>(&read)) {
     account.token = std::move(*token);
     account.token_failures = 0;
@@ -83,7 +95,8 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
 
 void SfmcClient::dispatch(Account& account, uint64_t id) {
   Pending& p = pending_.at(id);
-  if (p.result.attempts == 0) p.first_call = clock_.now();
+  p.sent_at = clock_.now();
+  if (p.result.attempts == 0) p.first_call = p.sent_at;
   ++p.result.attempts;
   const AccessToken& token = *account.token;
   HttpRequest http{"POST", token.rest_base_url + request_path(p.request.operation, p.request.path_parameter),
@@ -99,11 +112,13 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   Account& account = accounts_.at(p.request.account);
   Classified c = classify(response, p.result.attempts > 1);
   auto now = clock_.now();
+  metrics_.request(p.request.operation, response.status, std::chrono::duration<double>(now - p.sent_at).count());
 
   if (c.verdict == Verdict::Unauthorized && !p.refreshed_after_401) {
     // The token was revoked or expired early: one fresh token (shared by
     // every send that met the same 401), one more try.
     p.refreshed_after_401 = true;
+    metrics_.retry("unauthorized");
     if (account.token && account.token->value == token_used) account.token.reset();
     account.ready.push_front(id);
     pump(account);
@@ -125,9 +140,13 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
 
   milliseconds delay = backoff(++p.failures, c.retry_after_s);
   if (c.blocked && !c.retry_after_s) delay = std::max(delay, retry_.blocked_cooldown);
-  if (c.throttled) account.cooled_until = std::max(account.cooled_until, now + delay);  // the whole account waits
+  if (c.throttled && now + delay > account.cooled_until) {
+    account.cooled_until = now + delay;  // the whole account waits
+    metrics_.cooldown(account.config.name);
+  }
   if (p.failures >= retry_.max_attempts || now + delay - p.first_call > retry_.max_total)
     return complete(id, OutcomeStatus::Failed);
+  metrics_.retry(c.blocked ? "blocked" : c.throttled ? "throttled" : response.status == 0 ? "network" : "server_error");
   retries_.emplace(now + delay, id);
 }
 

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "http/transport.h"
+#include "ops/metrics.h"
 #include "sfmc/account.h"
 #include "sfmc/rate_limiter.h"
 #include "sfmc/token.h"
@@ -49,13 +50,16 @@ class SfmcClient {
   using Done = std::function<void(SendResult)>;
 
   SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-             RetryPolicy retry, uint64_t jitter_seed);
+             Metrics& metrics, RetryPolicy retry, uint64_t jitter_seed);
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
 
   // Starts (or queues) the send; `done` runs from a later poll() or from the
   // transport's poll(), on the caller's thread.
   void send(SendRequest request, Done done);
+  // Asks every account for its token now: credentials are checked at start
+  // and the first sends need not wait.
+  void warm_up();
   // Starts what timers, rate limits and cool-downs now allow.
   void poll();
   // When poll() next has something to do (nullopt: only transport events).
@@ -67,6 +71,8 @@ class SfmcClient {
   // that retrying cannot fix; the sends of that account stay pending.
   const std::optional<std::string>& fatal_error() const { return fatal_; }
   int token_requests() const { return token_requests_; }
+  // Every account holds a usable token.
+  bool tokens_ready();
 
   // Delay before retry number `attempt` (1-based): Retry-After when SFMC gave
   // one, else exponential backoff with jitter in [ceiling/2, ceiling].
@@ -79,6 +85,7 @@ class SfmcClient {
     int failures = 0;  // retryable failures so far
     bool refreshed_after_401 = false;
     Clock::time_point first_call{};
+    Clock::time_point sent_at{};
     SendResult result;
   };
   struct Account {
@@ -102,6 +109,7 @@ class SfmcClient {
   std::map<std::string, Account> accounts_;
   HttpTransport& transport_;
   Clock& clock_;
+  Metrics& metrics_;
   RetryPolicy retry_;
   std::mt19937_64 jitter_;
   std::map<uint64_t, Pending> pending_;

@@ -39,6 +39,7 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
                                       "heartbeat.interval.ms": "500"}},
     "accounts": {"default": {"auth_base_url": ")" << sim.base_url() << R"(", "client_id": "sim-client",
                              "client_secret_env": "SFMC_TEST_SECRET"}},
+    "admin": {"listen": "127.0.0.1:0"},
     "log": {"level": "debug"})" << (options_.extra_config.empty() ? "" : ",\n    " + options_.extra_config) << R"(
   })";
   start_daemon();

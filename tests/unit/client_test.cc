@@ -23,12 +23,14 @@ const HttpResponse kAccepted{202, R"({"requestId":"r","errorcode":0,"responses":
 struct Fixture {
   test::FakeTransport http;
   test::FakeClock clock;
+  prometheus::Registry registry;
+  Metrics metrics{registry, "test"};
   RetryPolicy policy;
   std::unique_ptr<SfmcClient> client;
   std::vector<SendResult> results;
 
   explicit Fixture(AccountConfig a = account(), RetryPolicy p = {}) : policy(p) {
-    client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, policy, 42);
+    client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics, policy, 42);
   }
   void send(SendRequest r = sms_one()) {
     client->send(std::move(r), [this](SendResult result) { results.push_back(std::move(result)); });

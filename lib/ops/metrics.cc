@@ -1,0 +1,122 @@
+#include "ops/metrics.h"
+
+#include "core/outcome_json.h"
+#include "sfmc/operations.h"
+
+namespace sfmc {
+
+namespace {
+
+const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                              0.25,  0.5,    1,     2.5,  5,     10,   30};
+
+}  // namespace
+
+Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
+    : registry_(registry),
+      events_consumed_(prometheus::BuildCounter()
+                           .Name("sfmc_relay_events_consumed_total")
+                           .Help("Events read from the input topics")
+                           .Register(registry)
+                           .Add({})),
+      invalid_family_(prometheus::BuildCounter()
+                          .Name("sfmc_relay_invalid_events_total")
+                          .Help("Events refused before sending, by reason")
+                          .Register(registry)),
+      requests_family_(prometheus::BuildCounter()
+                           .Name("sfmc_relay_sfmc_requests_total")
+                           .Help("HTTP requests to SFMC's send routes, by operation and status code (0: no response)")
+                           .Register(registry)),
+      outcomes_family_(prometheus::BuildCounter()
+                           .Name("sfmc_relay_outcomes_total")
+                           .Help("Outcomes published, by operation and status")
+                           .Register(registry)),
+      retries_family_(prometheus::BuildCounter()
+                          .Name("sfmc_relay_retries_total")
+                          .Help("Send attempts scheduled again, by reason")
+                          .Register(registry)),
+      token_family_(prometheus::BuildCounter()
+                        .Name("sfmc_relay_token_requests_total")
+                        .Help("OAuth token requests, by result")
+                        .Register(registry)),
+      token_ok_(token_family_.Add({{"result", "ok"}})),
+      token_error_(token_family_.Add({{"result", "error"}})),
+      cooldowns_family_(prometheus::BuildCounter()
+                            .Name("sfmc_relay_account_cooldowns_total")
+                            .Help("Times an account paused all its sends (429)")
+                            .Register(registry)),
+      in_flight_(prometheus::BuildGauge()
+                     .Name("sfmc_relay_in_flight_events")
+                     .Help("Events consumed and not yet finished")
+                     .Register(registry)
+                     .Add({})),
+      paused_partitions_(prometheus::BuildGauge()
+                             .Name("sfmc_relay_paused_partitions")
+                             .Help("Input partitions paused by backpressure")
+                             .Register(registry)
+                             .Add({})),
+      lag_family_(prometheus::BuildGauge()
+                      .Name("sfmc_relay_consumer_lag")
+                      .Help("Messages behind the partition's end, per assigned partition")
+                      .Register(registry)),
+      end_to_end_(prometheus::BuildHistogram()
+                      .Name("sfmc_relay_end_to_end_seconds")
+                      .Help("From the event's Kafka timestamp to its outcome acknowledged")
+                      .Register(registry)
+                      .Add({}, kLatencyBuckets)) {
+  auto& duration = prometheus::BuildHistogram()
+                       .Name("sfmc_relay_sfmc_request_duration_seconds")
+                       .Help("Duration of HTTP requests to SFMC's send routes, by operation")
+                       .Register(registry);
+  for (const auto& op : kOperations)
+    request_duration_[static_cast<size_t>(op.operation)] =
+        &duration.Add({{"operation", std::string(op.name)}}, kLatencyBuckets);
+  prometheus::BuildGauge()
+      .Name("sfmc_relay_build_info")
+      .Help("Version of the running sfmc-relay")
+      .Register(registry)
+      .Add({{"version", std::string(version)}})
+      .Set(1);
+}
+
+void Metrics::invalid_event(const std::string& reason) {
+  auto& c = cache_["invalid|" + reason];
+  if (!c) c = &invalid_family_.Add({{"reason", reason}});
+  c->Increment();
+}
+
+void Metrics::request(Operation operation, int http_status, double seconds) {
+  std::string name(info(operation).name);
+  std::string status = std::to_string(http_status);
+  auto& c = cache_["request|" + name + "|" + status];
+  if (!c) c = &requests_family_.Add({{"operation", name}, {"code", status}});
+  c->Increment();
+  request_duration_[static_cast<size_t>(operation)]->Observe(seconds);
+}
+
+void Metrics::outcome(std::string_view operation, OutcomeStatus status) {
+  std::string op(operation.empty() ? "unknown" : operation);
+  std::string s(to_string(status));
+  auto& c = cache_["outcome|" + op + "|" + s];
+  if (!c) c = &outcomes_family_.Add({{"operation", op}, {"status", s}});
+  c->Increment();
+}
+
+void Metrics::retry(const std::string& reason) {
+  auto& c = cache_["retry|" + reason];
+  if (!c) c = &retries_family_.Add({{"reason", reason}});
+  c->Increment();
+}
+
+void Metrics::cooldown(const std::string& account) {
+  auto& c = cache_["cooldown|" + account];
+  if (!c) c = &cooldowns_family_.Add({{"account", account}});
+  c->Increment();
+}
+
+void Metrics::set_lag(const std::string& topic, int32_t partition, double lag) {
+  std::lock_guard lock(lag_mutex_);
+  lag_family_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(lag);
+}
+
+}  // namespace sfmc

@@ -1,0 +1,61 @@
+// The relay's Prometheus metrics (prefix sfmc_relay_), label sets resolved
+// once. Labels stay low-cardinality: operations, statuses, reasons,
+// configured accounts and assigned partitions, never event data.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "core/event.h"
+
+namespace sfmc {
+
+class Metrics {
+ public:
+  Metrics(prometheus::Registry& registry, std::string_view version);
+
+  void event_consumed() { events_consumed_.Increment(); }
+  // reason: not_json, too_large, too_deep, envelope, body, rule, account
+  void invalid_event(const std::string& reason);
+  void request(Operation operation, int http_status, double seconds);
+  void outcome(std::string_view operation, OutcomeStatus status);
+  // reason: throttled, blocked, server_error, network, unauthorized
+  void retry(const std::string& reason);
+  void token_request(bool ok) { (ok ? token_ok_ : token_error_).Increment(); }
+  void cooldown(const std::string& account);
+  void set_in_flight(double n) { in_flight_.Set(n); }
+  void set_paused_partitions(double n) { paused_partitions_.Set(n); }
+  void set_lag(const std::string& topic, int32_t partition, double lag);
+  void end_to_end(double seconds) { end_to_end_.Observe(seconds); }
+
+ private:
+  prometheus::Registry& registry_;
+  prometheus::Counter& events_consumed_;
+  prometheus::Family<prometheus::Counter>& invalid_family_;
+  prometheus::Family<prometheus::Counter>& requests_family_;
+  std::array<prometheus::Histogram*, 5> request_duration_{};  // by Operation
+  prometheus::Family<prometheus::Counter>& outcomes_family_;
+  prometheus::Family<prometheus::Counter>& retries_family_;
+  prometheus::Family<prometheus::Counter>& token_family_;
+  prometheus::Counter& token_ok_;
+  prometheus::Counter& token_error_;
+  prometheus::Family<prometheus::Counter>& cooldowns_family_;
+  prometheus::Gauge& in_flight_;
+  prometheus::Gauge& paused_partitions_;
+  prometheus::Family<prometheus::Gauge>& lag_family_;
+  prometheus::Histogram& end_to_end_;
+  // Counters by label value, resolved on first use (values are bounded).
+  std::map<std::string, prometheus::Counter*> cache_;
+  std::mutex lag_mutex_;  // lag arrives on librdkafka's statistics thread
+};
+
+}  // namespace sfmc

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <random>
 #include <string>
@@ -45,8 +46,8 @@ constexpr const char* kUsage = R"(Usage:
                                          simulator at URL, print the outcomes, exit
   sfmc-relay --version | --help
 
-Signals: SIGTERM or SIGINT stop consuming, finish the event in hand, publish its
-outcome, commit offsets and exit 0.
+Signals: SIGTERM or SIGINT stop consuming, let the events in flight finish,
+publish their outcomes, commit and exit 0. SIGHUP reloads the log settings.
 )";
 
 constexpr int kExitConfig = 78;  // EX_CONFIG: systemd's RestartPreventExitStatus names it
@@ -57,22 +58,28 @@ std::optional<std::string> get_env(const std::string& name) {
   return std::string(value);
 }
 
-// SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread,
-// which sets `stop`: no async-signal-unsafe work in a handler.
+// SIGINT/SIGTERM/SIGHUP are blocked in every thread and taken by one waiting
+// thread, which sets flags: no async-signal-unsafe work in a handler.
 class SignalWatcher {
  public:
-  explicit SignalWatcher(std::atomic<bool>& stop) {
+  SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& reload) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    thread_ = std::thread([set, &stop] {
-      int signal = 0;
-      sigwait(&set, &signal);
-      stop = true;
+    thread_ = std::thread([set, &stop, &reload] {
+      for (int signal = 0; sigwait(&set, &signal) == 0;) {
+        if (signal == SIGHUP) {
+          reload = true;
+        } else {
+          stop = true;
+          return;
+        }
+      }
     });
-    thread_.detach();  // lives until exit; it only touches `stop`, which outlives main's work
+    thread_.detach();  // lives until exit; it only touches flags that outlive main's work
   }
 
  private:
@@ -85,14 +92,28 @@ std::string option(const std::vector<std::string>& args, const std::string& name
   return {};
 }
 
+// SIGHUP reloads what can change without a restart: the log level and
+// masking. Everything else needs a restart (and says so).
+void reload_logging(const std::string& path, sfmc::Logger& log) {
+  try {
+    auto config = sfmc::load_config_file(path, get_env, sfmc::relay_environment());
+    log.set_level(config.log_level);
+    log.set_masking(config.mask_personal_data);
+    log.info("SIGHUP: log settings reloaded; other settings take effect at the next start");
+  } catch (const std::exception& e) {
+    log.error("SIGHUP: configuration not reloaded", {{"error", e.what()}});
+  }
+}
+
 // systemd's notify protocol (Type=notify): READY, STOPPING and the watchdog.
 // Without NOTIFY_SOCKET (not under systemd) these do nothing.
-sfmc::RelayHooks systemd_hooks() {
+sfmc::RelayHooks systemd_hooks(std::function<void()> each_turn) {
   uint64_t watchdog_usec = 0;
   bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
   auto last = std::make_shared<std::chrono::steady_clock::time_point>();
   return {[] { sd_notify(0, "READY=1\nSTATUS=consuming"); },
           [=] {
+            each_turn();
             // Ping at a quarter of the period: a stuck loop stops pinging.
             auto now = std::chrono::steady_clock::now();
             if (watchdog && now - *last >= std::chrono::microseconds(watchdog_usec / 4)) {
@@ -103,7 +124,8 @@ sfmc::RelayHooks systemd_hooks() {
           [] { sd_notify(0, "STOPPING=1\nSTATUS=finishing events in flight"); }};
 }
 
-int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bool>& stop) {
+int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::Logger& log,
+        const std::atomic<bool>& stop, std::atomic<bool>& reload) {
   using namespace sfmc;
   if (!config.http.verify_tls) log.warn("TLS certificate verification is OFF (http.insecure_skip_tls_verify)");
   auto kafka_log = [&log](int level, const std::string& facility, const std::string& message) {
@@ -124,8 +146,11 @@ int run(const sfmc::RelayConfig& config, sfmc::Logger& log, const std::atomic<bo
   kafka::Consumer consumer(properties, config.input_topics, kafka_log,
                            [&metrics](const char* json) { record_consumer_lag(json, metrics); });
   kafka::Publisher publisher(config.producer_properties, kafka_log);
+  auto on_turn = [&] {
+    if (reload.exchange(false) && !config_path.empty()) reload_logging(config_path, log);
+  };
   Relay relay(consumer, publisher, decoder, client, transport, clock, metrics, health, log, config.pipeline,
-              systemd_hooks());
+              systemd_hooks(on_turn));
   log.info("started", {{"version", SFMC_RELAY_VERSION}, {"group", config.consumer_properties.at("group.id")},
                        {"outcome_topic", config.pipeline.outcome_topic},
                        {"max_in_flight", std::to_string(config.pipeline.max_in_flight)},
@@ -155,7 +180,8 @@ int main(int argc, char** argv) {
 
   sfmc::Logger log;
   std::atomic<bool> stop{false};
-  SignalWatcher signals(stop);
+  std::atomic<bool> reload{false};
+  SignalWatcher signals(stop, reload);
   try {
     sfmc::CurlGlobal curl;
     const std::string& command = args[0];
@@ -165,14 +191,14 @@ int main(int argc, char** argv) {
         std::cerr << "sfmc-relay " << command << ": --config FILE is required\n" << kUsage;
         return 2;
       }
-      auto config = sfmc::load_config_file(path, get_env);
+      auto config = sfmc::load_config_file(path, get_env, sfmc::relay_environment());
       if (command == "check-config") {
         std::cout << path << ": OK\n";
         return 0;
       }
       log.set_level(config.log_level);
       log.set_masking(config.mask_personal_data);
-      return run(config, log, stop);
+      return run(config, path, log, stop, reload);
     }
     if (command == "demo") {
       std::string auth_url = option(args, "--auth-url");
@@ -181,7 +207,9 @@ int main(int argc, char** argv) {
         return 2;
       }
       return sfmc::run_demo(auth_url, log, stop,
-                            [&](const sfmc::RelayConfig& config, const std::atomic<bool>& s) { return run(config, log, s); });
+                            [&](const sfmc::RelayConfig& config, const std::atomic<bool>& s) {
+                              return run(config, {}, log, s, reload);
+                            });
     }
     std::cerr << "sfmc-relay: unknown command '" << command << "'\n" << kUsage;
     return 2;

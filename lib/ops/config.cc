@@ -3,6 +3,9 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -50,14 +53,63 @@ std::string read_secret_file(const std::string& path, std::vector<std::string>& 
   return secret;
 }
 
+constexpr std::string_view kEnvPrefix = "SFMC_RELAY__";
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void apply_override(rapidjson::Document& doc, const std::string& name, const std::string& value) {
+  std::string path = name.substr(kEnvPrefix.size());
+  rapidjson::Value* at = &doc;
+  auto& allocator = doc.GetAllocator();
+  for (size_t start = 0;;) {
+    size_t end = path.find("__", start);
+    std::string segment = lower(path.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (!at->IsObject()) at->SetObject();
+    // An existing member whose name matches without case keeps its spelling
+    // (account names, librdkafka properties).
+    rapidjson::Value* child = nullptr;
+    for (auto& m : at->GetObject())
+      if (lower(m.name.GetString()) == segment) child = &m.value;
+    if (!child) {
+      at->AddMember(rapidjson::Value(segment.c_str(), allocator), rapidjson::Value(rapidjson::kNullType), allocator);
+      child = &(at->MemberEnd() - 1)->value;
+    }
+    at = child;
+    if (end == std::string::npos) break;
+    start = end + 2;
+  }
+  rapidjson::Document parsed(&allocator);
+  parsed.Parse(value.c_str());
+  if (!parsed.HasParseError())
+    at->CopyFrom(parsed, allocator);
+  else
+    at->SetString(value.c_str(), allocator);
+}
+
 }  // namespace
 
-RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
+Environment relay_environment() {
+  Environment out;
+  for (char** e = environ; *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos || entry.substr(0, kEnvPrefix.size()) != kEnvPrefix) continue;
+    out.emplace_back(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return out;
+}
+
+RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Environment& overrides) {
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError())
     throw ConfigError(std::string("configuration is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
                       " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+  for (const auto& [name, value] : overrides) apply_override(doc, name, value);
   std::vector<ErrorDetail> errors;
   SchemaValidator schema(schemas::kConfig);
   if (!schema.validate(doc, "", errors)) {
@@ -149,12 +201,12 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv) {
   return config;
 }
 
-RelayConfig load_config_file(const std::string& path, const GetEnv& getenv) {
+RelayConfig load_config_file(const std::string& path, const GetEnv& getenv, const Environment& overrides) {
   std::ifstream in(path);
   if (!in) throw ConfigError("cannot read configuration file " + path);
   std::stringstream content;
   content << in.rdbuf();
-  return parse_config(content.str(), getenv);
+  return parse_config(content.str(), getenv, overrides);
 }
 
 }  // namespace sfmc

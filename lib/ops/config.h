@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "contract/event_decoder.h"
@@ -41,7 +42,18 @@ class ConfigError : public std::runtime_error {
 
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
 
-RelayConfig parse_config(std::string_view json, const GetEnv& getenv);
-RelayConfig load_config_file(const std::string& path, const GetEnv& getenv);
+// Environment overrides: SFMC_RELAY__<PATH>=value sets the member at PATH, its
+// segments joined by "__" and matched without regard to case, e.g.
+// SFMC_RELAY__KAFKA__BOOTSTRAP_SERVERS or SFMC_RELAY__PIPELINE__MAX_IN_FLIGHT=800
+// (two underscores after SFMC_RELAY, so tools' SFMC_RELAY_* variables never clash).
+// A value that parses as JSON (number, boolean, array, object) is used as
+// such, anything else as a string. Overrides are applied before validation.
+using Environment = std::vector<std::pair<std::string, std::string>>;
+
+RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Environment& overrides = {});
+RelayConfig load_config_file(const std::string& path, const GetEnv& getenv, const Environment& overrides = {});
+
+// The process environment's SFMC_RELAY__* variables.
+Environment relay_environment();
 
 }  // namespace sfmc

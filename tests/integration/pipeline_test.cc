@@ -21,7 +21,9 @@ std::string header(const Record& r, const std::string& name) {
 }  // namespace
 
 TEST_CASE("invalid events go to the dead-letter topic as they came, with why; outcomes keep the event's headers") {
-  RelayUnderTest relay(RelayOptions{1, true, {}});
+  RelayOptions options;
+  options.dead_letters = true;
+  RelayUnderTest relay(options);
   HeaderList trace{{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
   produce(relay.bootstrap, relay.input, std::string("k1"), "{broken", -1, trace);
   produce(relay.bootstrap, relay.input, std::string("k2"),

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -27,7 +28,7 @@ rapidjson::Document parse_json(const std::string& text) {
 RelayUnderTest::RelayUnderTest(RelayOptions options)
     : options_(std::move(options)), dir_(std::filesystem::temp_directory_path() / unique_name("relay")) {
   std::filesystem::create_directories(dir_);
-  create_topic(bootstrap, input, options_.partitions);
+  if (!options_.input_later) create_input();
   create_topic(bootstrap, outcomes, 1);
   if (options_.dead_letters) create_topic(bootstrap, dead_letters, 1);
   sim.start();
@@ -36,7 +37,8 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
               "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"
                              << (options_.dead_letters ? R"("dead_letter_topic": ")" + dead_letters + "\"," : "") << R"(
               "consumer_properties": {"auto.commit.interval.ms": "200", "session.timeout.ms": "6000",
-                                      "heartbeat.interval.ms": "500"}},
+                                      "heartbeat.interval.ms": "500",
+                                      "topic.metadata.refresh.interval.ms": "1000"}},
     "accounts": {"default": {"auth_base_url": ")" << sim.base_url() << R"(", "client_id": "sim-client",
                              "client_secret_env": "SFMC_TEST_SECRET"}},
     "admin": {"listen": "127.0.0.1:0"},
@@ -84,5 +86,17 @@ int64_t RelayUnderTest::wait_for_commit(int32_t partition, int64_t expected) con
 }
 
 std::string RelayUnderTest::log() const { return read_file(dir_ / "daemon.log"); }
+
+int RelayUnderTest::admin_port() const {
+  static const std::regex kPort(R"re("admin":"127\.0\.0\.1:0 \(port ([0-9]+)\)")re");
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::smatch match;
+    std::string text = log();
+    if (std::regex_search(text, match, kPort)) return std::stoi(match[1]);
+    std::this_thread::sleep_for(50ms);
+  }
+  throw std::runtime_error("the daemon logged no admin port within 30 s");
+}
 
 }  // namespace sfmc::test

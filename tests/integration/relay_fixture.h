@@ -19,6 +19,7 @@ namespace sfmc::test {
 struct RelayOptions {
   int partitions = 1;
   bool dead_letters = false;  // a dead-letter topic (RelayUnderTest::dead_letters)
+  bool input_later = false;   // the test calls create_input() itself
   std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
 };
 
@@ -34,6 +35,9 @@ class RelayUnderTest {
   size_t token_requests() const;
   int64_t wait_for_commit(int32_t partition, int64_t expected) const;
   std::string log() const;  // every daemon's stderr so far
+  void create_input() { create_topic(bootstrap, input, options_.partitions); }
+  // The first daemon's admin port, from its "started" log line.
+  int admin_port() const;
 
   const std::string bootstrap = broker_bootstrap();
   const std::string input = unique_name("sends");

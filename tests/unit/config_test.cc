@@ -59,3 +59,29 @@ TEST_CASE("a missing secret is a configuration error naming the variable, never 
                        "(client_secret_env) is not set",
                        ConfigError);
 }
+
+TEST_CASE("environment overrides set any member, keep existing spellings, and are validated like the file") {
+  Environment overrides{{"SFMC_RELAY__KAFKA__BOOTSTRAP_SERVERS", "10.0.0.1:9092"},
+                        {"SFMC_RELAY__PIPELINE__MAX_IN_FLIGHT", "800"},
+                        {"SFMC_RELAY__KAFKA__PROPERTIES__SECURITY.PROTOCOL", "SSL"},
+                        {"SFMC_RELAY__ACCOUNTS__DEFAULT__CLIENT_ID", "from-env"}};
+  RelayConfig c = parse_config(kMinimal, env, overrides);
+  CHECK(c.consumer_properties.at("bootstrap.servers") == "10.0.0.1:9092");
+  CHECK(c.pipeline.max_in_flight == 800);
+  CHECK(c.producer_properties.at("security.protocol") == "SSL");
+  CHECK(c.accounts.at("default").client_id == "from-env");
+
+  CHECK_THROWS_WITH_AS(parse_config(kMinimal, env, {{"SFMC_RELAY__PIPELINE__MAX_IN_FLIGHT", "many"}}),
+                       "configuration is invalid:\n  /pipeline/max_in_flight: must be of type integer", ConfigError);
+}
+
+TEST_CASE("tools' own SFMC_RELAY_* variables are not configuration") {
+  // relay_environment() keeps only SFMC_RELAY__*; a stray one would fail validation.
+  setenv("SFMC_RELAY_CACHE", "/tmp/x", 1);
+  setenv("SFMC_RELAY__LOG__LEVEL", "warning", 1);
+  auto environment = relay_environment();
+  unsetenv("SFMC_RELAY_CACHE");
+  unsetenv("SFMC_RELAY__LOG__LEVEL");
+  REQUIRE(environment.size() == 1);
+  CHECK(parse_config(kMinimal, env, environment).log_level == LogLevel::Warning);
+}

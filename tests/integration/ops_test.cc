@@ -1,0 +1,100 @@
+// Operating it: the admin endpoint scraped during a real run and parsed by
+// Prometheus' own Python parser; readiness follows the group join.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "relay_fixture.h"
+
+using namespace sfmc::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Every sample of a /metrics page, via tests/python-env + parse_metrics.py.
+rapidjson::Document parse_with_prometheus_client(const std::string& page) {
+  auto dir = std::filesystem::temp_directory_path();
+  auto file = dir / (unique_name("metrics") + ".txt");
+  std::ofstream(file) << page;
+  std::string command = std::string("\"$(") + SFMC_TESTS_DIR + "/python-env)\" " + SFMC_TESTS_DIR +
+                        "/integration/parse_metrics.py " + file.string();
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  REQUIRE(pclose(pipe) == 0);
+  std::filesystem::remove(file);
+  return parse_json(output);
+}
+
+double sample(const rapidjson::Document& samples, const std::string& name) {
+  auto it = samples.FindMember(name.c_str());
+  return it == samples.MemberEnd() ? 0 : it->value.GetDouble();
+}
+
+}  // namespace
+
+TEST_CASE("/readyz flips only after the group join; /metrics adds up to the events sent") {
+  RelayOptions options;
+  options.input_later = true;  // nothing to join yet
+  RelayUnderTest relay(options);
+  httplib::Client admin("127.0.0.1", relay.admin_port());
+
+  // Alive, but not ready while there is no partition to be assigned.
+  auto status_of = [&](const char* path) {
+    auto response = admin.Get(path);
+    return response ? response->status : 0;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline && status_of("/healthz") != 200) std::this_thread::sleep_for(50ms);
+  CHECK(status_of("/healthz") == 200);
+  auto early = admin.Get("/readyz");
+  REQUIRE(early);
+  CHECK(early->status == 503);
+  CHECK(early->body.find("no partitions assigned yet") != std::string::npos);
+
+  relay.create_input();
+  deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline && status_of("/readyz") != 200) std::this_thread::sleep_for(100ms);
+  REQUIRE(status_of("/readyz") == 200);
+
+  const int valid = 12, invalid = 3;
+  for (int i = 0; i < valid; ++i)
+    produce(relay.bootstrap, relay.input, std::to_string(i),
+            R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"1555555000)" +
+                std::to_string(i % 10) + R"("}]}})");
+  for (int i = 0; i < invalid; ++i) produce(relay.bootstrap, relay.input, std::nullopt, "not json");
+  REQUIRE(read_topic(relay.bootstrap, relay.outcomes, valid + invalid, 60s).size() == valid + invalid);
+
+  // Outcomes are counted when queued; poll until the page shows them all.
+  rapidjson::Document samples;
+  deadline = std::chrono::steady_clock::now() + 30s;
+  do {
+    auto page = admin.Get("/metrics");
+    REQUIRE(page);
+    REQUIRE(page->status == 200);
+    samples = parse_with_prometheus_client(page->body);
+  } while (sample(samples, R"(sfmc_relay_end_to_end_seconds_count{})") < valid + invalid &&
+           std::chrono::steady_clock::now() < deadline);
+
+  CHECK(sample(samples, R"(sfmc_relay_events_consumed_total{})") == valid + invalid);
+  CHECK(sample(samples, R"(sfmc_relay_invalid_events_total{reason="not_json"})") == invalid);
+  CHECK(sample(samples, R"(sfmc_relay_outcomes_total{operation="transactional.sms.send",status="accepted"})") == valid);
+  CHECK(sample(samples, R"(sfmc_relay_outcomes_total{operation="",status="invalid"})") +
+            sample(samples, R"(sfmc_relay_outcomes_total{operation="unknown",status="invalid"})") ==
+        invalid);
+  CHECK(sample(samples, R"(sfmc_relay_sfmc_requests_total{code="202",operation="transactional.sms.send"})") == valid);
+  CHECK(sample(samples, R"(sfmc_relay_sfmc_request_duration_seconds_count{operation="transactional.sms.send"})") == valid);
+  CHECK(sample(samples, R"(sfmc_relay_token_requests_total{result="ok"})") == 1);
+  CHECK(sample(samples, R"(sfmc_relay_end_to_end_seconds_count{})") == valid + invalid);
+  CHECK(sample(samples, R"(sfmc_relay_in_flight_events{})") == 0);
+  CHECK(sample(samples, R"(sfmc_relay_build_info{version="0.1.0"})") == 1);
+
+  relay.daemon().signal(SIGTERM);
+  CHECK(relay.daemon().wait(30s) == 0);
+}

@@ -1,0 +1,61 @@
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <prometheus/registry.h>
+
+#include "ops/admin_server.h"
+#include "ops/kafka_stats.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+
+using namespace sfmc;
+
+TEST_CASE("phone numbers and e-mail addresses are masked, other numbers are not") {
+  CHECK(mask_personal_data("1-317-555-1212 is not a numeric string") == "*-***-***-**12 is not a numeric string");
+  CHECK(mask_personal_data("to 15555551234 and 13175551212") == "to *********34 and *********12");
+  CHECK(mask_personal_data("mail astro@example.test failed") == "mail a***@example.test failed");
+  CHECK(mask_personal_data("offset 12345 of partition 3, 127.0.0.1:9092") == "offset 12345 of partition 3, 127.0.0.1:9092");
+  CHECK(mask_personal_data("order-4711") == "order-4711");
+}
+
+TEST_CASE("consumer lag is read from librdkafka's statistics for assigned partitions only") {
+  prometheus::Registry registry;
+  Metrics metrics(registry, "test");
+  record_consumer_lag(
+      R"({"topics":{"sends":{"partitions":{"0":{"consumer_lag":42},"1":{"consumer_lag":-1},"-1":{"consumer_lag":7}}}}})",
+      metrics);
+  double lag = -1;
+  size_t series = 0;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "sfmc_relay_consumer_lag") continue;
+    series = family.metric.size();
+    for (const auto& m : family.metric) lag = m.gauge.value;
+  }
+  CHECK(series == 1);
+  CHECK(lag == 42);
+}
+
+TEST_CASE("the admin endpoint serves metrics, and health and readiness as the engine reports them") {
+  prometheus::Registry registry;
+  Metrics metrics(registry, "9.9.9");
+  metrics.event_consumed();
+  Health health;
+  AdminServer admin(registry, health);
+  admin.start("127.0.0.1:0");
+  REQUIRE(admin.port() > 0);
+  httplib::Client http("127.0.0.1", admin.port());
+
+  auto page = http.Get("/metrics");
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->body.find("sfmc_relay_events_consumed_total 1") != std::string::npos);
+  CHECK(page->body.find("sfmc_relay_build_info{version=\"9.9.9\"} 1") != std::string::npos);
+
+  CHECK(http.Get("/healthz")->status == 503);  // the loop has not turned yet
+  health.last_turn_ms = Health::now_ms();
+  CHECK(http.Get("/healthz")->status == 200);
+  auto not_ready = http.Get("/readyz");
+  CHECK(not_ready->status == 503);
+  CHECK(not_ready->body == "not ready: no partitions assigned yet; no SFMC token yet; Kafka brokers unreachable; \n");
+  health.assigned = health.tokens = health.brokers_up = true;
+  CHECK(http.Get("/readyz")->status == 200);
+}

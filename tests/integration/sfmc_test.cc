@@ -116,11 +116,12 @@ TEST_CASE("tokens expiring mid-run cost exactly one extra token request, and no 
   CHECK(relay.token_requests() == 2);
 }
 
-TEST_CASE("the client secret appears in no log line and no outcome") {
+TEST_CASE("the client secret appears in no log line and no outcome; phone numbers and e-mails are masked in the log") {
   RelayUnderTest relay;
   produce(relay.bootstrap, relay.input, std::nullopt,
           R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"15555550001"}]}})");
-  produce(relay.bootstrap, relay.input, std::nullopt, R"({"operation":"nope","body":{}})");
+  produce(relay.bootstrap, relay.input, std::nullopt,
+          R"({"operation":"mobileconnect.messageContact.send","id":"astro@example.test","messageId":"MzA6Nzg6MA","body":{"mobileNumbers":["1-317-555-1212"]}})");
   auto records = read_topic(relay.bootstrap, relay.outcomes, 2, 60s, 1s);
   REQUIRE(records.size() == 2);
   relay.daemon().signal(SIGTERM);
@@ -129,4 +130,10 @@ TEST_CASE("the client secret appears in no log line and no outcome") {
   CHECK(log.find("\"msg\":\"started\"") != std::string::npos);  // the log was captured at debug level
   CHECK(log.find("sim-secret") == std::string::npos);
   for (const auto& r : records) CHECK(r.value.find("sim-secret") == std::string::npos);
+  // The invalid event was logged, with its number and its id masked.
+  CHECK(log.find("is not a numeric string") != std::string::npos);
+  CHECK(log.find("*-***-***-**12 is not a numeric string") != std::string::npos);
+  CHECK(log.find("555-1212") == std::string::npos);
+  CHECK(log.find("a***@example.test") != std::string::npos);
+  CHECK(log.find("astro@example.test") == std::string::npos);
 }

@@ -137,3 +137,36 @@ TEST_CASE("the client secret appears in no log line and no outcome; phone number
   CHECK(log.find("a***@example.test") != std::string::npos);
   CHECK(log.find("astro@example.test") == std::string::npos);
 }
+
+TEST_CASE("a 429 storm pauses the account for Retry-After and loses nothing") {
+  RelayUnderTest relay;
+  const int events = 30, refused = 20;
+  relay.sim.set_faults_json(R"({"fail_next":{"count":20,"fault":"429"},"retry_after_s":1})");
+  for (int n = 0; n < events; ++n)
+    produce(relay.bootstrap, relay.input, "k" + std::to_string(n),
+            R"({"operation":"transactional.sms.send","id":"storm-)" + std::to_string(n) +
+                R"(","body":{"definitionKey":"d","recipients":[{"to":"15555550001"}]}})");
+  auto records = read_topic(relay.bootstrap, relay.outcomes, events, 90s, 1s);
+  REQUIRE(records.size() == events);
+  int attempts = 0;
+  for (const auto& r : records) {
+    auto outcome = parse_json(r.value);
+    CHECK(std::string(outcome["status"].GetString()) == "accepted");
+    attempts += outcome["attempts"].GetInt();
+  }
+  CHECK(attempts == events + refused);
+
+  // After a 429, nothing more is sent until Retry-After has passed, except
+  // what was already on the wire when the 429 arrived.
+  auto sends = relay.sends();
+  REQUIRE(sends.size() == static_cast<size_t>(events + refused));
+  for (const auto& throttled : sends) {
+    if (throttled.status != 429) continue;
+    for (const auto& s : sends) {
+      auto after = s.time - throttled.time;
+      bool inside = after > 150ms && after < 900ms;
+      CHECK_MESSAGE(!inside, "a send went out " << std::chrono::duration_cast<std::chrono::milliseconds>(after).count()
+                                                 << " ms after a 429 with Retry-After: 1");
+    }
+  }
+}

@@ -35,6 +35,52 @@ std::optional<size_t> nesting_exceeds(std::string_view json, int max_depth) {
   return std::nullopt;
 }
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a \uXXXX escape starting at `at` (the backslash), or -1.
+int escape_unit(std::string_view json, size_t at) {
+  if (at + 6 > json.size() || json[at] != '\\' || json[at + 1] != 'u') return -1;
+  int unit = 0;
+  for (size_t i = at + 2; i < at + 6; ++i) {
+    int digit = hex_value(json[i]);
+    if (digit < 0) return -1;
+    unit = unit * 16 + digit;
+  }
+  return unit;
+}
+
+}  // namespace
+
+std::optional<size_t> unpaired_low_surrogate(std::string_view json) {
+  bool in_string = false;
+  bool after_high = false;  // the previous escape was a high surrogate
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (!in_string) {
+      in_string = c == '"';
+      continue;
+    }
+    if (c == '"') {
+      in_string = after_high = false;
+    } else if (c == '\\') {
+      int unit = escape_unit(json, i);
+      if (unit >= 0xDC00 && unit <= 0xDFFF && !after_high) return i;
+      after_high = unit >= 0xD800 && unit <= 0xDBFF;
+      i += unit >= 0 ? 5 : 1;
+    } else {
+      after_high = false;
+    }
+  }
+  return std::nullopt;
+}
+
 EventDecoder::EventDecoder(DecoderOptions limits) : limits_(limits), envelope_(schemas::kEvent) {
   for (const auto& op : kOperations)
     bodies_[static_cast<size_t>(op.operation)] = std::make_unique<SchemaValidator>(schemas::body(op.operation));
@@ -82,6 +128,12 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   if (event.value.size() > limits_.max_event_bytes)
     return refuse("too_large", "event value is " + std::to_string(event.value.size()) + " bytes; the limit is " +
                   std::to_string(limits_.max_event_bytes));
+  // RapidJSON reads a NUL byte as the end of the text: refuse it, or what
+  // follows it would be silently ignored.
+  if (auto nul = event.value.find('\0'); nul != std::string::npos)
+    return refuse("not_json", "event value contains a NUL byte (at byte " + std::to_string(nul) + ")");
+  if (auto at = unpaired_low_surrogate(event.value))
+    return refuse("not_json", "event value has an unpaired UTF-16 surrogate escape (at byte " + std::to_string(*at) + ")");
   if (auto at = nesting_exceeds(event.value, limits_.max_depth))
     return refuse("too_deep", "event value nests deeper than " + std::to_string(limits_.max_depth) + " levels (at byte " +
                   std::to_string(*at) + ")");

@@ -53,4 +53,8 @@ std::string default_event_id(const InputCoordinates& input);
 // are skipped, so brackets inside them do not count).
 std::optional<size_t> nesting_exceeds(std::string_view json, int max_depth);
 
+// Byte offset of a \uDC00-\uDFFF escape without the high surrogate escape
+// before it, if any: RapidJSON decodes those into bytes that are not UTF-8.
+std::optional<size_t> unpaired_low_surrogate(std::string_view json);
+
 }  // namespace sfmc

@@ -1,6 +1,7 @@
 #include "contract/message_keys.h"
 
 #include <cstdint>
+#include <set>
 
 namespace sfmc {
 
@@ -39,9 +40,16 @@ size_t add_derived_message_keys(rapidjson::Value& body, rapidjson::Document::All
   if (recipients == body.MemberEnd() || !recipients->value.IsArray()) return 0;
   size_t added = 0;
   auto& list = recipients->value;
+  // A producer may have copied a derived key into another recipient: skip
+  // to a suffixed key then, so keys stay unique and still deterministic.
+  std::set<std::string> taken;
+  for (const auto& r : list.GetArray())
+    if (r.IsObject() && r.HasMember("messageKey") && r["messageKey"].IsString()) taken.insert(r["messageKey"].GetString());
   for (rapidjson::SizeType i = 0; i < list.Size(); ++i) {
     if (!list[i].IsObject() || list[i].HasMember("messageKey")) continue;
     std::string key = derived_message_key(event_id, i);
+    for (int n = 1; taken.count(key) != 0; ++n) key = derived_message_key(event_id, i) + "-" + std::to_string(n);
+    taken.insert(key);
     list[i].AddMember("messageKey", rapidjson::Value(key.c_str(), static_cast<rapidjson::SizeType>(key.size()), allocator),
                       allocator);
     ++added;

@@ -3,6 +3,9 @@
 --     -d '{"grant_type":"client_credentials","client_id":"sim-client","client_secret":"sim-secret"}' \
 --     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 --   SIM_TOKEN=$SIM_TOKEN wrk -t2 -c64 -d10s -s tests/sim/bench-sms.lua "$URL"
+-- For long runs start the simulator with --record-limit 0 and a short
+-- --message-key-window (e.g. 60), so its memory stays flat; GET /_sim/stats
+-- afterwards gives the counts by status.
 -- No messageKeys in the body: the simulator generates them, so no request is
 -- refused as a duplicate. Any non-2xx answer (e.g. 401) shows in "Non-2xx".
 local token = os.getenv("SIM_TOKEN")

@@ -72,6 +72,7 @@ Reply issue_token(const httplib::Request& request, SimContext& context) {
   const auto now = context.clock();
   std::string token = context.ids.access_token();
   context.tokens.remember(token, now + std::chrono::seconds(context.options.token_ttl_s), now);
+  context.stats.count_token_issued();
 
   const std::string url = instance_url(request, context.options, request.local_port);
   json::Writer out;
@@ -92,6 +93,10 @@ std::optional<Reply> check_bearer(const httplib::Request& request, const SimCont
   if (!token.empty() && context.tokens.is_valid(token, context.clock())) {
     return std::nullopt;
   }
+  return not_authorized();
+}
+
+Reply not_authorized() {
   // Key order as seen in real traffic.
   json::Writer out;
   out.begin_object()

@@ -16,4 +16,7 @@ Reply issue_token(const httplib::Request& request, SimContext& context);
 // expired; otherwise SFMC's 401 "Not Authorized" reply.
 std::optional<Reply> check_bearer(const httplib::Request& request, const SimContext& context);
 
+// SFMC's 401 for a REST call: {"documentation":"","errorcode":0,"message":"Not Authorized"}.
+Reply not_authorized();
+
 }  // namespace sfmc::sim

@@ -2,7 +2,11 @@
 // explicitly rather than reached through globals.
 #pragma once
 
+#include "sim_contract.h"
+#include "sim_message_keys.h"
 #include "sim_state.h"
+#include "sim_stats.h"
+#include "sim_status_store.h"
 #include "sim_types.h"
 
 namespace sfmc::sim {
@@ -13,6 +17,9 @@ struct SimContext {
   TokenStore& tokens;
   MessageKeyRegistry& message_keys;
   IdGenerator& ids;
+  BodyContract& contract;
+  StatusStore& statuses;
+  SimStats& stats;
 };
 
 }  // namespace sfmc::sim

@@ -27,10 +27,17 @@ int http_status_for_rest_code(int errorcode) {
   return 400;
 }
 
-std::string fill(std::string_view sentence, std::string_view argument) {
-  std::string out(sentence);
-  if (const auto at = out.find("{0}"); at != std::string::npos) {
-    out.replace(at, 3, argument);
+std::string fill(std::string_view sentence, std::string_view argument, std::string_view second) {
+  // One pass over the sentence, so braces inside an argument stay as they are.
+  std::string out;
+  for (std::size_t i = 0; i < sentence.size(); ++i) {
+    const auto rest = sentence.substr(i);
+    if (rest.starts_with("{0}") || rest.starts_with("{1}")) {
+      out += rest[1] == '0' ? argument : second;
+      i += 2;
+    } else {
+      out += sentence[i];
+    }
   }
   return out;
 }

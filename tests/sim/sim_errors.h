@@ -1,7 +1,7 @@
 // Every error the simulator can answer with, in one place, so that new
 // checks and fault injection add a line here rather than a literal in a
-// handler. Sources: /work/shared/reference/sfmc-api.md (codes, shapes) and
-// the seed documents 003/004 (MobileConnect sentences). Where SFMC's exact
+// handler. Sources: the API reference (codes, shapes) and the seed
+// documents 003/004 (MobileConnect sentences). Where SFMC's exact
 // text is unknown the simulator's own wording is marked [sim].
 #pragma once
 
@@ -51,63 +51,37 @@ inline constexpr int kBadRequest = 10000;  // [sim] choice for an unparseable bo
 // The HTTP status SFMC pairs with a generic REST errorcode (reference §2).
 int http_status_for_rest_code(int errorcode);
 
-// MobileConnect sentences, exactly as documented; "{0}" is the argument.
+// MobileConnect sentences the shared contract (lib/contract/body_rules.h)
+// cannot give, because they need SFMC's data; exactly as documented, "{0}"
+// and "{1}" are the arguments.
 namespace mc {
-// seed 003, messageContact
-inline constexpr std::string_view kInvalidMessageId = "Message id {0} is not valid.";
-inline constexpr std::string_view kNoAudience = "The count of mobile numbers or subscribers cannot be zero.";
-inline constexpr std::string_view kBothAudiences =
-    "An array of mobile numbers and an array of subscribers cannot be provided at the same time.";
-inline constexpr std::string_view kIncompleteSubscriber =
-    "A subscriber object must have both a mobile number and subscriber key defined.";
-inline constexpr std::string_view kKeywordRequired =
-    "Keyword cannot be blank when Subscribe or Resubscribe are true.";
-inline constexpr std::string_view kKeywordNotNeeded =
-    "Keyword is not necessary when Subscribe and Resubscribe are false.";
-inline constexpr std::string_view kBlankOverride = "Cannot override message text with a blank message.";
-inline constexpr std::string_view kMessageTextWithoutOverride =
-    "MessageText is not applicable when Override is false.";
-inline constexpr std::string_view kNotNumeric = "{0} is not a numeric string";
-inline constexpr std::string_view kInvalidPhone = "Invalid phone number";
-// seed 004, messageList
-inline constexpr std::string_view kListInvalidMessageId = "Message id {0} isn't valid.";
-inline constexpr std::string_view kNoTargetLists = "The count of Target List IDs can't be zero.";
-inline constexpr std::string_view kInvalidTargetList = "Target list id [{0}] is invalid.";
-inline constexpr std::string_view kTargetListsWithoutOverride =
-    "TargetListIds isn't applicable when OverrideTemplateTargetLists is false.";
-inline constexpr std::string_view kOverrideWithoutTargetLists =
-    "Cannot override template target lists when no target list ids are specified.";
-inline constexpr std::string_view kNoExclusionLists = "The count of Exclusion List IDs can't be zero.";
+inline constexpr std::string_view kInvalidMessageId = "Message id {0} is not valid.";       // seed 003
+inline constexpr std::string_view kListInvalidMessageId = "Message id {0} isn't valid.";    // seed 004
+inline constexpr std::string_view kInvalidTargetList = "Target list id [{0}] is invalid.";  // seed 004
 inline constexpr std::string_view kInvalidExclusionList = "Exclusion list id [{0}] is invalid.";
-inline constexpr std::string_view kExclusionListsWithoutOverride =
-    "ExclusionListIds isn't applicable when OverrideTemplateExclusionLists is false.";
-inline constexpr std::string_view kOverrideWithoutExclusionLists =
-    "Cannot override template exclusion lists when no exclusion list ids are specified.";
-inline constexpr std::string_view kExclusionListsWhenIgnored =
-    "Exclusion list ids can't be specified when IgnoreExclusionLists is true.";
-inline constexpr std::string_view kOverrideExclusionWhenIgnored =
-    "OverrideTemplateExclusionLists can't be true when IgnoreExclusionLists is true.";
-inline constexpr std::string_view kMessageTextWithoutOverrideMessageText =
-    "MessageText isn't applicable when OverrideMessageText is false.";
-// seed 004, used for both routes (003 documents no sentence for these)
-inline constexpr std::string_view kUtcOffsetRequired =
-    "A UTC offset must be specified when using a blackout window.";
-inline constexpr std::string_view kInvalidUtcOffset = "{0} isn't a valid UTC offset.";
-inline constexpr std::string_view kWindowStartRequired =
-    "A window start time must be specified when using a blackout window.";
-inline constexpr std::string_view kInvalidWindowStart = "{0} isn't a valid blackout window start time.";
-inline constexpr std::string_view kWindowEndRequired =
-    "A window end time must be specified when using a blackout window.";
-inline constexpr std::string_view kInvalidWindowEnd = "{0} isn't a valid blackout window end time.";
-inline constexpr std::string_view kInvalidSendTime = "{0} isn't a valid send time (yyyy-MM-dd HH:mm).";
-// [sim]: SFMC documents no sentence for these.
+// GET .../deliveries/{tokenId} [doc]
+inline constexpr std::string_view kInvalidTokenId = "Token id {0} is not valid.";
+inline constexpr std::string_view kTokenForOtherMessage = "TokenId {0} is not valid for MessageId {1}.";
+// [sim]: SFMC documents no sentence for this.
 inline constexpr std::string_view kBodyNotJsonObject = "The request body must be a JSON object.";
-inline constexpr std::string_view kTooManySubscribers = "The count of subscribers cannot exceed 250.";
-inline constexpr std::string_view kNotBoolean = "{0} is not a valid boolean value.";
-inline constexpr std::size_t kMaxSubscribers = 250;  // [doc]
 }  // namespace mc
 
-// Replaces "{0}" in a documented sentence.
-std::string fill(std::string_view sentence, std::string_view argument);
+// Injected faults (reference §5). Where the text is unknown it is [sim].
+namespace fault {
+inline constexpr int kRateLimited = 50100;  // 429 with Retry-After
+inline constexpr int kBlocked = 50200;      // 429 without Retry-After
+inline constexpr int kUnavailable = 50300;  // 503 with Retry-After
+inline constexpr std::string_view kRateLimitedMessage = "Too many requests. Retry after the given seconds.";  // [sim]
+inline constexpr std::string_view kBlockedMessage = "Your requests are temporarily blocked.";              // [doc]
+inline constexpr std::string_view kUnavailableMessage = "Service temporarily unavailable.";                 // [sim]
+}  // namespace fault
+
+// Status lookups of a messageKey the simulator never accepted [sim: SFMC's
+// answer is undocumented; 30003 is the generic code that maps to 404].
+inline constexpr int kNotFoundCode = 30003;
+inline constexpr std::string_view kMessageKeyNotFound = "No message was sent with this messageKey.";
+
+// Replaces "{0}" (and "{1}") in a documented sentence.
+std::string fill(std::string_view sentence, std::string_view argument, std::string_view second = {});
 
 }  // namespace sfmc::sim

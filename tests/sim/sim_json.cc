@@ -6,12 +6,6 @@
 namespace sfmc::sim::json {
 namespace {
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 rapidjson::SizeType size_of(std::string_view text) { return static_cast<rapidjson::SizeType>(text.size()); }
 
 }  // namespace
@@ -29,18 +23,6 @@ const rapidjson::Value* member(const rapidjson::Value& object, std::string_view 
   return found == object.MemberEnd() ? nullptr : &found->value;
 }
 
-const rapidjson::Value* member_ci(const rapidjson::Value& object, std::string_view name) {
-  if (!object.IsObject()) {
-    return nullptr;
-  }
-  for (const auto& entry : object.GetObject()) {
-    if (equals_ignoring_case(string_view_of(entry.name), name)) {
-      return &entry.value;
-    }
-  }
-  return nullptr;
-}
-
 std::string_view string_view_of(const rapidjson::Value& string_value) {
   return {string_value.GetString(), string_value.GetStringLength()};
 }
@@ -54,21 +36,6 @@ bool is_blank(const rapidjson::Value* value) {
   }
   const auto text = string_view_of(*value);
   return std::all_of(text.begin(), text.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-}
-
-Flag read_flag(const rapidjson::Value* value) {
-  if (value == nullptr || value->IsNull()) {
-    return Flag::kAbsent;
-  }
-  if (value->IsBool()) {
-    return value->GetBool() ? Flag::kTrue : Flag::kFalse;
-  }
-  if (value->IsString()) {
-    const auto text = string_view_of(*value);
-    if (equals_ignoring_case(text, "true")) return Flag::kTrue;
-    if (equals_ignoring_case(text, "false")) return Flag::kFalse;
-  }
-  return Flag::kInvalid;
 }
 
 Writer& Writer::begin_object() {
@@ -103,6 +70,26 @@ Writer& Writer::string(std::string_view value) {
 
 Writer& Writer::integer(std::int64_t value) {
   writer_.Int64(value);
+  return *this;
+}
+
+Writer& Writer::uint(std::uint64_t value) {
+  writer_.Uint64(value);
+  return *this;
+}
+
+Writer& Writer::number(double value) {
+  writer_.Double(value);
+  return *this;
+}
+
+Writer& Writer::boolean(bool value) {
+  writer_.Bool(value);
+  return *this;
+}
+
+Writer& Writer::null() {
+  writer_.Null();
   return *this;
 }
 

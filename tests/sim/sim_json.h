@@ -1,5 +1,5 @@
-// Thin helpers over RapidJSON: reading request bodies with SFMC's
-// tolerances, and writing the simulator's response bodies.
+// Thin helpers over RapidJSON: reading request bodies and writing the
+// simulator's response bodies.
 #pragma once
 
 #include <cstdint>
@@ -17,18 +17,12 @@ namespace sfmc::sim::json {
 bool parse(std::string_view text, rapidjson::Document& document);
 
 // Member lookup on an object; nullptr when absent (or `object` is no object).
+// (MobileConnect's case-insensitive reading is the contract's: body_fields.h.)
 const rapidjson::Value* member(const rapidjson::Value& object, std::string_view name);
-// ASCII case-insensitive, because MobileConnect's own examples mix
-// "Subscribe" and "subscribe" (reference §3).
-const rapidjson::Value* member_ci(const rapidjson::Value& object, std::string_view name);
 
 std::string_view string_view_of(const rapidjson::Value& string_value);
 // True for a string that is empty or only whitespace; absent counts as blank.
 bool is_blank(const rapidjson::Value* value);
-
-// MobileConnect flags: JSON booleans or the strings "true"/"false" in any case.
-enum class Flag { kAbsent, kTrue, kFalse, kInvalid };
-Flag read_flag(const rapidjson::Value* value);
 
 // A compact writer; the methods chain.
 class Writer {
@@ -40,8 +34,13 @@ class Writer {
   Writer& key(std::string_view name);
   Writer& string(std::string_view value);
   Writer& integer(std::int64_t value);
+  Writer& uint(std::uint64_t value);
+  Writer& number(double value);
+  Writer& boolean(bool value);
+  Writer& null();
   Writer& str_field(std::string_view name, std::string_view value) { return key(name).string(value); }
   Writer& int_field(std::string_view name, std::int64_t value) { return key(name).integer(value); }
+  Writer& bool_field(std::string_view name, bool value) { return key(name).boolean(value); }
   std::string text() const { return {buffer_.GetString(), buffer_.GetSize()}; }
 
  private:

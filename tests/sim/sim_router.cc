@@ -61,8 +61,14 @@ std::string percent_decode(std::string_view text) {
   return out;
 }
 
-void Router::add(std::string method, std::string_view pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+void Router::add(std::string method, std::string_view pattern, Handler handler, FaultScope scope) {
+  routes_.push_back(Route{std::move(method), std::string(pattern), split_path(pattern), std::move(handler), scope});
+}
+
+std::vector<std::string> Router::names() const {
+  std::vector<std::string> names;
+  for (const auto& route : routes_) names.push_back(route.method + " " + route.pattern);
+  return names;
 }
 
 bool Router::match(const Route& route, const std::vector<std::string>& segments, PathParams& params) {
@@ -79,22 +85,38 @@ bool Router::match(const Route& route, const std::vector<std::string>& segments,
   return true;
 }
 
-Reply Router::dispatch(const httplib::Request& request) const {
+Router::Match Router::match(const httplib::Request& request) const {
   const auto segments = split_path(raw_path(request.target));
   // httplib serves HEAD through the GET handlers; route it the same way.
   const std::string_view method = request.method == "HEAD" ? "GET" : std::string_view(request.method);
   std::string allowed;
-  PathParams params;
-  for (const auto& route : routes_) {
-    if (!match(route, segments, params)) continue;
-    if (route.method == method) return route.handler(request, params);
+  Match found;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (!match(routes_[i], segments, found.params)) continue;
+    if (routes_[i].method == method) {
+      found.route = i;
+      return found;
+    }
     if (!allowed.empty()) allowed += ", ";
-    allowed += route.method;
+    allowed += routes_[i].method;
   }
-  if (allowed.empty()) return json_error(404, "Not Found");
-  Reply reply = json_error(405, "Method Not Allowed");
-  reply.headers.emplace_back("Allow", allowed);
-  return reply;
+  found.params.clear();
+  if (allowed.empty()) {
+    found.refusal = json_error(404, "Not Found");
+  } else {
+    found.refusal = json_error(405, "Method Not Allowed");
+    found.refusal->headers.emplace_back("Allow", allowed);
+  }
+  return found;
+}
+
+Reply Router::run(const Match& match, const httplib::Request& request) const {
+  return routes_[match.route].handler(request, match.params);
+}
+
+Reply Router::dispatch(const httplib::Request& request) const {
+  Match found = match(request);
+  return found.refusal ? *std::move(found.refusal) : run(found, request);
 }
 
 }  // namespace sfmc::sim

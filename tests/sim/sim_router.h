@@ -4,11 +4,15 @@
 // cannot tell 404 from 405, hence this.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "sim_fault_plan.h"
 
 namespace httplib {
 struct Request;
@@ -29,14 +33,31 @@ class Router {
  public:
   using Handler = std::function<Reply(const httplib::Request&, const PathParams&)>;
 
-  void add(std::string method, std::string_view pattern, Handler handler);
-  Reply dispatch(const httplib::Request& request) const;
+  struct Match {
+    std::size_t route = 0;         // index of the matched route, when there is one
+    PathParams params;
+    std::optional<Reply> refusal;  // 404 or 405 (with Allow) when no route matched
+  };
+
+  // Routes are matched in the order added. `scope` says which injected
+  // faults the route is subject to.
+  void add(std::string method, std::string_view pattern, Handler handler, FaultScope scope = FaultScope::kNone);
+
+  Match match(const httplib::Request& request) const;
+  Reply run(const Match& match, const httplib::Request& request) const;  // requires !match.refusal
+  Reply dispatch(const httplib::Request& request) const;                 // match + run
+
+  FaultScope scope(std::size_t route) const { return routes_[route].scope; }
+  // "POST /v2/token", one per route, in the order added.
+  std::vector<std::string> names() const;
 
  private:
   struct Route {
     std::string method;
+    std::string pattern;
     std::vector<std::string> segments;  // "{...}" captures
     Handler handler;
+    FaultScope scope;
   };
   static bool match(const Route& route, const std::vector<std::string>& segments, PathParams& params);
 

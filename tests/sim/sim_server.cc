@@ -7,19 +7,18 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
-#include "sim_auth.h"
 #include "sim_context.h"
+#include "sim_fault_glue.h"
+#include "sim_fault_plan.h"
 #include "sim_json.h"
-#include "sim_mobileconnect.h"
 #include "sim_router.h"
+#include "sim_routes.h"
 #include "sim_state.h"
-#include "sim_transactional.h"
 
 namespace sfmc::sim {
 namespace {
@@ -34,32 +33,6 @@ bool is_inspection(const httplib::Request& request) {
 std::string lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
-}
-
-// "2024-05-01T12:34:56.789Z"
-std::string iso8601(TimePoint time) {
-  const auto since_epoch = time.time_since_epoch();
-  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const auto length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + length, sizeof text - length, ".%03dZ", static_cast<int>(millis));
-  return text;
-}
-
-std::string requests_json(const std::vector<RecordedRequest>& requests) {
-  json::Writer out;
-  out.begin_array();
-  for (const auto& request : requests) {
-    out.begin_object().str_field("method", request.method).str_field("path", request.path);
-    out.str_field("query", request.query).key("headers").begin_object();
-    for (const auto& [name, value] : request.headers) out.str_field(name, value);
-    out.end_object().str_field("body", request.body).str_field("time", iso8601(request.time));
-    out.int_field("status", request.status).end_object();
-  }
-  return out.end_array().text();
 }
 
 // Names httplib adds to Request::headers itself; a client never sent them.
@@ -84,10 +57,14 @@ class SimServer::Impl {
       : options_(std::move(options)),
         clock_(options_.clock ? options_.clock : Clock([] { return std::chrono::system_clock::now(); })),
         ids_(options_.random_seed),
-        message_keys_(options_.message_key_window),
+        message_keys_(options_.message_key_window, options_.max_message_keys),
         log_(options_.max_recorded_requests),
-        context_{options_, clock_, tokens_, message_keys_, ids_} {
-    register_routes();
+        statuses_(options_.max_status_records),
+        faults_(options_.faults, options_.random_seed),
+        context_{options_, clock_, tokens_, message_keys_, ids_, contract_, statuses_, stats_} {
+    add_sfmc_routes(router_, context_);
+    add_inspection_routes(router_, InspectionState{context_, log_, faults_});
+    stats_.set_routes(router_.names());
   }
 
   ~Impl() { stop(); }
@@ -101,6 +78,7 @@ class SimServer::Impl {
     if (port <= 0 || !http->widen_backlog()) {
       throw std::runtime_error("sfmc-sim: cannot bind " + options_.host + ":" + std::to_string(options_.port));
     }
+    stop_.clear();
     listen_returned_ = false;
     http_ = std::move(http);
     port_ = port;
@@ -119,6 +97,7 @@ class SimServer::Impl {
 
   void stop() {
     if (!http_) return;
+    stop_.raise();  // ends injected latencies and stalls, so the workers can be joined
     http_->stop();
     if (thread_.joinable()) thread_.join();
     http_.reset();
@@ -138,6 +117,11 @@ class SimServer::Impl {
   std::vector<RecordedRequest> requests() const { return log_.snapshot(); }
   void clear() { log_.clear(); }
   void expire_tokens() { tokens_.expire_all(); }
+  void set_faults(FaultConfig faults) { faults_.configure(std::move(faults)); }
+  std::string set_faults_json(std::string_view json) { return apply_faults_json(json, faults_, context_); }
+  FaultConfig faults() const { return faults_.config(); }
+  StatsSnapshot stats() const { return collect_stats(context_); }
+  void reset_stats() { stats_.reset(); }
 
  private:
   void configure(httplib::Server& http) {
@@ -164,48 +148,55 @@ class SimServer::Impl {
     http.Options(".*", serve);
   }
 
-  Router::Handler authed(Router::Handler inner) {
-    return [this, inner = std::move(inner)](const httplib::Request& request, const PathParams& params) {
-      if (auto denied = check_bearer(request, context_)) return *std::move(denied);
-      return inner(request, params);
-    };
-  }
-
-  void register_routes() {
-    auto& ctx = context_;
-    router_.add("POST", "/v2/token", [&ctx](const auto& request, const auto&) { return issue_token(request, ctx); });
-    for (const auto& [prefix, channel] : {std::pair{"/messaging/v1/sms/messages", Channel::kSms},
-                                          std::pair{"/messaging/v1/email/messages", Channel::kEmail}}) {
-      const Channel route_channel = channel;
-      router_.add("POST", prefix, authed([&ctx, route_channel](const auto& request, const auto&) {
-                    return send_batch(request, route_channel, ctx);
-                  }));
-      router_.add("POST", std::string(prefix) + "/{messageKey}",
-                  authed([&ctx, route_channel](const auto& request, const auto& params) {
-                    return send_single(request, route_channel, params[0], ctx);
-                  }));
-    }
-    router_.add("POST", "/sms/v1/messageContact/{id}/send", authed([&ctx](const auto& request, const auto& params) {
-                  return send_message_contact(request, params[0], ctx);
-                }));
-    router_.add("POST", "/sms/v1/messageList/{id}/send", authed([&ctx](const auto& request, const auto& params) {
-                  return send_message_list(request, params[0], ctx);
-                }));
-    router_.add("GET", "/_sim/health", [](const auto&, const auto&) { return Reply{200, R"({"status":"ok"})", {}}; });
-    router_.add("GET", "/_sim/requests",
-                [this](const auto&, const auto&) { return Reply{200, requests_json(log_.snapshot()), {}}; });
-    router_.add("DELETE", "/_sim/requests", [this](const auto&, const auto&) {
-      log_.clear();
-      return Reply{200, "{}", {}};
-    });
-  }
-
   void serve(const httplib::Request& request, httplib::Response& response) {
-    Reply reply = router_.dispatch(request);
-    response.status = reply.status;
-    for (const auto& [name, value] : reply.headers) response.set_header(name, value);
-    response.set_content(reply.body, kJsonContentType);
-    if ((log_.enabled() || options_.on_request) && !is_inspection(request)) record(request, reply.status);
+    Router::Match match = router_.match(request);
+    std::optional<Reply> reply;
+    if (match.refusal) {
+      reply = std::move(match.refusal);
+    } else {
+      const FaultDecision decision = faults_.decide(router_.scope(match.route));
+      if (decision.delay.count() > 0) {
+        stats_.count_fault("latency");
+        stop_.sleep_for(decision.delay);
+      }
+      reply = decision.action ? inject(*decision.action, decision, match, request) : router_.run(match, request);
+    }
+    const int status = reply ? reply->status : 0;
+    if (reply) {
+      response.status = reply->status;
+      for (const auto& [name, value] : reply->headers) response.set_header(name, value);
+      response.set_content(reply->body, kJsonContentType);
+    } else {
+      response.status = 500;  // never sent: the connection is gone
+    }
+    if (is_inspection(request)) return;
+    stats_.count_request(match.refusal ? stats_.unmatched_route() : match.route, status);
+    if (log_.enabled() || options_.on_request) record(request, status);
+  }
+
+  // The reply a fault answers with, or nullopt when it ended the connection
+  // without one. "reset" and "timeout" drop the request unprocessed;
+  // "partial" processes it, so the client cannot know whether it counted.
+  std::optional<Reply> inject(const FaultAction& action, const FaultDecision& decision, const Router::Match& match,
+                              const httplib::Request& request) {
+    stats_.count_fault(fault_name(action));
+    if (fault_status(action) != 0) return fault_reply(action, decision.retry_after_s);
+    const int socket = find_request_socket(request.remote_addr, request.remote_port, request.local_port);
+    if (socket < 0) return Reply{500, json::rest_error(0, "sfmc-sim: the connection to fault was not found"), {}};
+    switch (action.kind) {
+      case FaultKind::kReset: reset_connection(socket); break;
+      case FaultKind::kTimeout:
+        stop_.wait_for_peer_close(socket, decision.stall);
+        close_connection(socket);
+        break;
+      default: {  // kPartial
+        send_all(socket, partial_response(router_.run(match, request), kJsonContentType));
+        if (decision.partial_stalls) stop_.wait_for_peer_close(socket, decision.stall);
+        close_connection(socket);
+        break;
+      }
+    }
+    return std::nullopt;
   }
 
   void record(const httplib::Request& request, int status) {
@@ -233,6 +224,11 @@ class SimServer::Impl {
   TokenStore tokens_;
   MessageKeyRegistry message_keys_;
   RequestLog log_;
+  BodyContract contract_;
+  StatusStore statuses_;
+  SimStats stats_;
+  FaultPlan faults_;
+  StopSignal stop_;
   SimContext context_;
   Router router_;
   std::unique_ptr<HttpServer> http_;
@@ -251,5 +247,11 @@ std::string SimServer::base_url() const { return impl_->base_url(); }
 std::vector<RecordedRequest> SimServer::requests() const { return impl_->requests(); }
 void SimServer::clear() { impl_->clear(); }
 void SimServer::expire_tokens() { impl_->expire_tokens(); }
+void SimServer::set_faults(FaultConfig faults) { impl_->set_faults(std::move(faults)); }
+std::string SimServer::set_faults_json(std::string_view json) { return impl_->set_faults_json(json); }
+FaultConfig SimServer::faults() const { return impl_->faults(); }
+void SimServer::clear_faults() { impl_->set_faults(FaultConfig{}); }
+StatsSnapshot SimServer::stats() const { return impl_->stats(); }
+void SimServer::reset_stats() { impl_->reset_stats(); }
 
 }  // namespace sfmc::sim

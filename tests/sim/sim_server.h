@@ -1,17 +1,17 @@
 // sfmc-sim: a Salesforce Marketing Cloud REST API simulator over real HTTP
 // on loopback, for integration tests, the demo, local development and the
 // benchmark. It issues OAuth tokens, checks them, validates the five send
-// routes the way the seed documents describe, and records what it received.
-//
-// Routes: POST /v2/token; POST /messaging/v1/{sms|email}/messages/[{key}];
-// POST /sms/v1/{messageContact|messageList}/{id}/send; and, for tests only,
-// GET /_sim/health, GET|DELETE /_sim/requests.
+// routes the way the seed documents describe (MobileConnect through the
+// relay's own contract code), answers the status lookups, injects faults on
+// demand, counts, and records what it received. README.md lists the routes.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "sim_fault_config.h"
+#include "sim_stats.h"
 #include "sim_types.h"
 
 namespace sfmc::sim {
@@ -43,6 +43,18 @@ class SimServer {
 
   // Invalidates every issued token, so the next REST call gets 401.
   void expire_tokens();
+
+  // The faults in force (as PUT /_sim/faults): set_faults replaces them,
+  // clear_faults removes them all. set_faults_json takes the JSON document
+  // and returns "" or why it was refused.
+  void set_faults(FaultConfig faults);
+  std::string set_faults_json(std::string_view json);
+  FaultConfig faults() const;
+  void clear_faults();
+
+  // What GET /_sim/stats reports; reset_stats() zeroes the counters.
+  StatsSnapshot stats() const;
+  void reset_stats();
 
  private:
   class Impl;

@@ -67,27 +67,6 @@ void TokenStore::expire_all() {
   expiry_.clear();
 }
 
-MessageKeyRegistry::MessageKeyRegistry(std::optional<std::chrono::seconds> window)
-    : window_(window) {}
-
-bool MessageKeyRegistry::claim(const std::string& key, TimePoint now) {
-  std::lock_guard lock(mutex_);
-  const auto [entry, inserted] = claimed_at_.try_emplace(key, now);
-  if (inserted) {
-    return true;
-  }
-  if (window_ && now - entry->second >= *window_) {
-    entry->second = now;  // the old use has aged out of SFMC's window
-    return true;
-  }
-  return false;
-}
-
-void MessageKeyRegistry::clear() {
-  std::lock_guard lock(mutex_);
-  claimed_at_.clear();
-}
-
 RequestLog::RequestLog(std::size_t capacity) : capacity_(capacity) {}
 
 void RequestLog::append(RecordedRequest request) {

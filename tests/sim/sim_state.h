@@ -2,12 +2,10 @@
 // calls the route handlers from many worker threads at once.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <string>
@@ -46,23 +44,6 @@ class TokenStore {
  private:
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, TimePoint> expiry_;
-};
-
-// messageKeys of accepted recipients. SFMC refuses a key reused within a
-// window (2 days in current docs); without a window keys are kept forever.
-class MessageKeyRegistry {
- public:
-  explicit MessageKeyRegistry(std::optional<std::chrono::seconds> window);
-
-  // True when the key was free and now belongs to the caller. Atomic, so of
-  // two concurrent requests with the same key exactly one wins.
-  bool claim(const std::string& key, TimePoint now);
-  void clear();
-
- private:
-  std::optional<std::chrono::seconds> window_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, TimePoint> claimed_at_;
 };
 
 // Bounded, thread-safe log of the requests the simulator answered.

@@ -1,61 +1,23 @@
-// Drives SimServer over real HTTP on loopback, as the relay will.
+// Drives SimServer over real HTTP on loopback, as the relay will: tokens,
+// the send routes, routing and recording. The other *_test.cc files cover
+// the status routes, faults, state and the command line.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <doctest/doctest.h>
-#include <httplib.h>
-#include <rapidjson/document.h>
-
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "sim_server.h"
+#include "sim_test_support.h"
 
 namespace {
 
 using sfmc::sim::SimServer;
-
-const char* const kSmsBatch = "/messaging/v1/sms/messages/";
-const char* const kTokenRequest =
-    R"({"grant_type":"client_credentials","client_id":"sim-client","client_secret":"sim-secret"})";
-
-// A started simulator and a keep-alive client pointed at it. The client is
-// declared second so it disconnects before the server stops.
-struct Sim {
-  explicit Sim(SimServer::Options options = {}) : server(std::move(options)) {
-    server.start();
-    client = std::make_unique<httplib::Client>("127.0.0.1", server.port());
-    client->set_keep_alive(true);
-  }
-
-  httplib::Result post(const std::string& path, const std::string& body, const std::string& token = "") {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    return client->Post(path.c_str(), headers, body, "application/json");
-  }
-
-  std::string token() {
-    auto result = post("/v2/token", kTokenRequest);
-    REQUIRE(result);
-    REQUIRE(result->status == 200);
-    rapidjson::Document body;
-    body.Parse(result->body.c_str());
-    return body["access_token"].GetString();
-  }
-
-  SimServer server;
-  std::unique_ptr<httplib::Client> client;
-};
-
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document document;
-  document.Parse(text.c_str());
-  REQUIRE_FALSE(document.HasParseError());
-  return document;
-}
+using sfmc::sim::test::kSmsBatch;
+using sfmc::sim::test::kTokenRequest;
+using sfmc::sim::test::parse;
+using sfmc::sim::test::Sim;
 
 bool is_message_key_shaped(const std::string& key) {
   if (key.size() != 22) return false;
@@ -335,6 +297,41 @@ TEST_CASE("messageContact: the documented 400 sentences") {
   CHECK(keyword->body == R"({"errors":["Keyword cannot be blank when Subscribe or Resubscribe are true."]})");
 }
 
+TEST_CASE("messageContact: every finding at once: SFMC's sentences first, then the schema's with their pointer") {
+  Sim sim;
+  auto result = sim.post("/sms/v1/messageContact/MzA6Nzg6MA/send",
+                         R"({"mobileNumbers":[123,"1-2"],"Subscribe":"yes","Foo":1,"SendTime":"2012-13-05 20:01"})",
+                         sim.token());
+  REQUIRE(result);
+  CHECK(result->status == 400);
+  CHECK(result->body ==
+        R"({"errors":["1-2 is not a numeric string","2012-13-05 20:01 is not a valid send time (yyyy-MM-dd HH:mm).",)"
+        R"("/Subscribe: must be one of true, false, \"true\", \"false\"","/mobileNumbers/0: must be of type string",)"
+        R"("/Foo: unknown field \"Foo\""]})");
+}
+
+TEST_CASE("messageContact and messageList: ids that cannot exist get SFMC's sentences") {
+  Sim sim;
+  const std::string token = sim.token();
+  auto bad_message = sim.post("/sms/v1/messageContact/bad%20id/send", R"({"mobileNumbers":["15555550001"]})", token);
+  REQUIRE(bad_message);
+  CHECK(bad_message->body == R"({"errors":["Message id bad id is not valid."]})");
+  auto bad_list_message = sim.post("/sms/v1/messageList/bad%20id/send", "{}", token);
+  REQUIRE(bad_list_message);
+  CHECK(bad_list_message->body == R"({"errors":["Message id bad id isn't valid."]})");
+  auto bad_lists = sim.post("/sms/v1/messageList/MzA6Nzg6MA/send",
+                            R"({"TargetListIds":["no such list"],"OverrideTemplateTargetLists":true,)"
+                            R"("ExclusionListIds":["x y"],"OverrideTemplateExclusionLists":true})",
+                            token);
+  REQUIRE(bad_lists);
+  CHECK(bad_lists->body ==
+        R"({"errors":["Target list id [no such list] is invalid.","Exclusion list id [x y] is invalid."]})");
+  auto not_json = sim.post("/sms/v1/messageList/MzA6Nzg6MA/send", "[]", token);
+  REQUIRE(not_json);
+  CHECK(not_json->status == 400);
+  CHECK(not_json->body == R"({"errors":["The request body must be a JSON object."]})");
+}
+
 TEST_CASE("messageList: target lists need OverrideTemplateTargetLists; a valid send is 202") {
   Sim sim;
   const std::string token = sim.token();
@@ -343,7 +340,7 @@ TEST_CASE("messageList: target lists need OverrideTemplateTargetLists; a valid s
   REQUIRE(without_override);
   CHECK(without_override->status == 400);
   CHECK(without_override->body == R"({"errors":["TargetListIds isn't applicable when OverrideTemplateTargetLists is false."]})");
-  auto valid = sim.post(path, R"({"TargetListIds":["123"],"OverrideTemplateTargetLists":"TRUE"})", token);
+  auto valid = sim.post(path, R"({"TargetListIds":["123"],"OverrideTemplateTargetLists":"true"})", token);
   REQUIRE(valid);
   CHECK(valid->status == 202);
 }

@@ -16,6 +16,7 @@ namespace {
 // One recipient's fate: the messageKey SFMC reports for it and, when it was
 // refused, the code and detail of the per-recipient error.
 struct Outcome {
+  const rapidjson::Value* recipient = nullptr;
   std::string message_key;
   bool key_given = false;  // generated keys cannot repeat, so skip that check
   std::optional<TmCode> error;
@@ -77,6 +78,26 @@ Outcome check_fields(Outcome outcome, const rapidjson::Value& recipient, Channel
   return outcome;
 }
 
+std::string string_member(const rapidjson::Value& object, std::string_view name) {
+  const auto* value = json::member(object, name);
+  return value != nullptr && value->IsString() ? std::string(json::string_view_of(*value)) : std::string();
+}
+
+// For GET /messaging/v1/{channel}/messages/{messageKey}.
+void remember_accepted(const std::vector<Outcome>& outcomes, Channel channel, const std::string& request_id,
+                       TimePoint now, StatusStore& statuses) {
+  std::vector<std::pair<std::string, MessageRecord>> records;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& outcome = outcomes[i];
+    if (outcome.error) continue;
+    records.emplace_back(outcome.message_key,
+                         MessageRecord{channel, string_member(*outcome.recipient, "contactKey"),
+                                       string_member(*outcome.recipient, "to"),
+                                       request_id + "." + std::to_string(i + 1), now});
+  }
+  if (!records.empty()) statuses.remember_messages(std::move(records));
+}
+
 // Shared by the batch and single routes; `path_key` is set on the latter.
 Reply send(const httplib::Request& request, Channel channel, const std::string* path_key, SimContext& context) {
   rapidjson::Document body;
@@ -121,6 +142,7 @@ Reply send(const httplib::Request& request, Channel channel, const std::string* 
   std::size_t failed = 0;
   for (const auto* recipient : recipients) {
     Outcome outcome = resolve_key(*recipient, path_key, context.ids);
+    outcome.recipient = recipient;
     if (!outcome.error) {
       outcome = check_fields(std::move(outcome), *recipient, channel);
     }
@@ -140,8 +162,11 @@ Reply send(const httplib::Request& request, Channel channel, const std::string* 
     return request_error(tm::kNoValidSubscribers, "no recipient could be queued");
   }
 
+  const std::string request_id = context.ids.request_id();
+  remember_accepted(outcomes, channel, request_id, now, context.statuses);
+
   json::Writer out;
-  out.begin_object().str_field("requestId", context.ids.request_id());
+  out.begin_object().str_field("requestId", request_id);
   if (failed == 0) {
     out.int_field("errorcode", 0);
   } else {

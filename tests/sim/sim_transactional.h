@@ -9,8 +9,6 @@
 
 namespace sfmc::sim {
 
-enum class Channel { kSms, kEmail };
-
 // POST /messaging/v1/{channel}/messages/ with "recipients".
 Reply send_batch(const httplib::Request& request, Channel channel, SimContext& context);
 

@@ -9,7 +9,11 @@
 #include <optional>
 #include <string>
 
+#include "sim_fault_config.h"
+
 namespace sfmc::sim {
+
+enum class Channel { kSms, kEmail };
 
 using TimePoint = std::chrono::system_clock::time_point;
 
@@ -27,7 +31,7 @@ struct RecordedRequest {
   std::map<std::string, std::string> headers;  // names lower-cased; repeats joined by ", "
   std::string body;
   TimePoint time;   // when the request was handled
-  int status = 0;   // the status the simulator answered with
+  int status = 0;   // the status the simulator answered with; 0: none (an injected reset, partial or timeout)
 };
 
 // Called after each recorded (non-/_sim/) request, on a server thread, so it
@@ -51,13 +55,27 @@ struct SimOptions {
   // Oldest requests are dropped beyond this; 0 disables recording (benchmarks).
   std::size_t max_recorded_requests = 100000;
 
-  // SFMC refuses a messageKey reused within 2 days; nullopt keeps keys forever.
-  std::optional<std::chrono::seconds> message_key_window;
+  // SFMC refuses a messageKey reused within 2 days [doc]; 0 keeps keys forever.
+  std::chrono::seconds message_key_window{std::chrono::hours(48)};
+  // At most this many messageKeys are remembered, the oldest forgotten
+  // first (counted in /_sim/stats); 0: no cap. About 120 bytes a key.
+  std::size_t max_message_keys = 2'000'000;
+
+  // Records kept for the status routes, per kind (accepted messages,
+  // MobileConnect sends); the oldest are dropped beyond it.
+  std::size_t max_status_records = 100000;
+  // Until this long after the send, the status routes say "queued"
+  // (SMSQueued/EmailQueued, MobileConnect "Queuing"); then "sent"/"Finished".
+  std::chrono::milliseconds status_delay{0};
+
+  // Faults in force at start; PUT /_sim/faults replaces them at run time.
+  FaultConfig faults;
 
   // The reference leaves open whether a send in which every recipient is
   // invalid gets 202 + 109001 (default here) or 400 + 109103.
   bool reject_when_no_valid_recipients = false;
 
+  // Seeds the identifiers and, unless faults.seed is set, the faults.
   std::uint64_t random_seed = 0;  // 0: seeded from std::random_device
   Clock clock;                    // empty: std::chrono::system_clock::now
   RequestObserver on_request;     // empty: nothing is called

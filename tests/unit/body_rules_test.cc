@@ -2,6 +2,7 @@
 
 #include "contract/body_rules.h"
 #include "contract/event_decoder.h"
+#include "contract/message_keys.h"
 
 using namespace sfmc;
 
@@ -69,4 +70,34 @@ TEST_CASE("an unknown operation is named with the ones that exist") {
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].pointer == "/operation");
   CHECK(errors[0].message.rfind("unknown operation \"transactional.sms.sned\"; expected one of transactional.sms.send, ", 0) == 0);
+}
+
+TEST_CASE("found by the fuzzer: NUL bytes and unpaired low surrogates are refused, not passed on") {
+  EventDecoder decoder;
+  InboundEvent e;
+  e.value = std::string(R"({"operation":"transactional.sms.send","id":"x","body":{"definitionKey":"d","recipients":[{"to":"1"}]}})") +
+            '\0' + R"({"this is": not JSON)";
+  Decoded nul = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(nul));
+  CHECK(std::get<InvalidEvent>(nul).errors.at(0).message == "event value contains a NUL byte (at byte 102)");
+
+  e.value = R"({"operation":"transactional.sms.send","id":"\udc00","body":{"definitionKey":"d","recipients":[{"to":"1"}]}})";
+  Decoded lone = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(lone));
+  CHECK(std::get<InvalidEvent>(lone).errors.at(0).message ==
+        "event value has an unpaired UTF-16 surrogate escape (at byte 44)");
+
+  CHECK(unpaired_low_surrogate(R"({"a":"\ud41d\ude00"})") == 12u);
+  CHECK(unpaired_low_surrogate(R"({"a":"\ud83d\ude00 \\udc00 \"\udc00"})") == 29u);
+  CHECK_FALSE(unpaired_low_surrogate(R"({"a":"\ud83d\ude00","b":"\\udc00"})").has_value());
+}
+
+TEST_CASE("found by the fuzzer: a derived messageKey never repeats an explicit one") {
+  EventDecoder decoder;
+  InboundEvent e;
+  std::string taken = derived_message_key("order-4711", 1);
+  e.value = R"({"operation":"transactional.sms.send","id":"order-4711","body":{"definitionKey":"d","recipients":[{"to":"1","messageKey":")" +
+            taken + R"("},{"to":"2"}]}})";
+  auto request = std::get<SendRequest>(decoder.decode(e));
+  CHECK(request.body.find("\"" + taken + "-1\"") != std::string::npos);
 }

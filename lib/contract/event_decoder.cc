@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <set>
+
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
 #include "contract/message_keys.h"
@@ -57,6 +59,23 @@ int escape_unit(std::string_view json, size_t at) {
 }
 
 }  // namespace
+
+// JSON allows repeated member names, but readers disagree on which one
+// counts (we validate the first, SFMC may use the last): refuse them.
+static void find_repeated_members(const rapidjson::Value& value, const std::string& at, std::vector<ErrorDetail>& errors) {
+  if (value.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < value.Size(); ++i)
+      find_repeated_members(value[i], at + "/" + std::to_string(i), errors);
+  } else if (value.IsObject()) {
+    std::set<std::string_view> names;
+    for (const auto& m : value.GetObject()) {
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      std::string pointer = at + "/" + pointer_token(name);
+      if (!names.insert(name).second) errors.push_back({"member \"" + std::string(name) + "\" appears more than once", pointer, std::nullopt, {}});
+      find_repeated_members(m.value, pointer, errors);
+    }
+  }
+}
 
 std::optional<size_t> unpaired_low_surrogate(std::string_view json) {
   bool in_string = false;
@@ -143,12 +162,14 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   if (doc.HasParseError())
     return refuse("not_json", std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
                   " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+  find_repeated_members(doc, "", invalid.errors);
+  if (!invalid.errors.empty()) invalid.reason = "not_json";
   if (auto id = string_member(doc, "id"); !id.empty()) invalid.id = id;
   if (auto account = string_member(doc, "account"); !account.empty()) invalid.account = account;
   invalid.operation = string_member(doc, "operation");
 
   envelope_.validate(doc, "", invalid.errors);
-  if (!invalid.errors.empty()) invalid.reason = "envelope";
+  if (!invalid.errors.empty() && invalid.reason.empty()) invalid.reason = "envelope";
   auto operation = operation_from_name(invalid.operation);
   if (!operation && doc.IsObject() && doc.HasMember("operation") && doc["operation"].IsString())
     name_unknown_operation(invalid.operation, invalid.errors);

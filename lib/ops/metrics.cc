@@ -13,8 +13,7 @@ const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.001, 0.0025, 0.0
 }  // namespace
 
 Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
-    : registry_(registry),
-      events_consumed_(prometheus::BuildCounter()
+    : events_consumed_(prometheus::BuildCounter()
                            .Name("sfmc_relay_events_consumed_total")
                            .Help("Events read from the input topics")
                            .Register(registry)

@@ -38,7 +38,6 @@ class Metrics {
   void end_to_end(double seconds) { end_to_end_.Observe(seconds); }
 
  private:
-  prometheus::Registry& registry_;
   prometheus::Counter& events_consumed_;
   prometheus::Family<prometheus::Counter>& invalid_family_;
   prometheus::Family<prometheus::Counter>& requests_family_;

@@ -101,3 +101,16 @@ TEST_CASE("found by the fuzzer: a derived messageKey never repeats an explicit o
   auto request = std::get<SendRequest>(decoder.decode(e));
   CHECK(request.body.find("\"" + taken + "-1\"") != std::string::npos);
 }
+
+TEST_CASE("a repeated member name is refused: readers disagree on which value counts") {
+  EventDecoder decoder;
+  InboundEvent e;
+  e.value = R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"1","to":"2"}]}})";
+  Decoded d = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(d));
+  const auto& errors = std::get<InvalidEvent>(d).errors;
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pointer == "/body/recipients/0/to");
+  CHECK(errors[0].message == "member \"to\" appears more than once");
+  CHECK(std::get<InvalidEvent>(d).reason == "not_json");
+}

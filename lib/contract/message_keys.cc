@@ -24,13 +24,16 @@ void append_hex(std::string& out, uint64_t value) {
 
 }  // namespace
 
+std::string derived_key_prefix(std::string_view event_id) {
+  std::string prefix;
+  append_hex(prefix, fnv1a(event_id, 0xcbf29ce484222325ULL));
+  append_hex(prefix, fnv1a(event_id, 0x84222325cbf29ce4ULL));
+  prefix += '-';
+  return prefix;
+}
+
 std::string derived_message_key(std::string_view event_id, size_t index) {
-  std::string key;
-  append_hex(key, fnv1a(event_id, 0xcbf29ce484222325ULL));
-  append_hex(key, fnv1a(event_id, 0x84222325cbf29ce4ULL));
-  key += '-';
-  key += std::to_string(index);
-  return key;
+  return derived_key_prefix(event_id) + std::to_string(index);
 }
 
 size_t add_derived_message_keys(rapidjson::Value& body, rapidjson::Document::AllocatorType& allocator,

@@ -15,6 +15,9 @@ namespace sfmc {
 // across processes, versions and machines; at most 53 characters.
 std::string derived_message_key(std::string_view event_id, size_t index);
 
+// What every key derived for this event id starts with.
+std::string derived_key_prefix(std::string_view event_id);
+
 // Adds derived keys to the recipients in `body` that lack one; returns how
 // many were added.
 size_t add_derived_message_keys(rapidjson::Value& body, rapidjson::Document::AllocatorType& allocator,

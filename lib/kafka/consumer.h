@@ -61,6 +61,8 @@ class Consumer {
  private:
   static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                    void* opaque);
+  static void commit_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                                void* opaque);
   static int stats_trampoline(rd_kafka_t* rk, char* json, size_t length, void* opaque);
   static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);

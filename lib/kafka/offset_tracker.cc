@@ -7,6 +7,7 @@ namespace sfmc::kafka {
 void OffsetTracker::begin(const std::string& topic, int32_t partition, int64_t offset) {
   auto& p = partitions_[{topic, partition}];
   p.pending[offset] = 1;
+  if (p.first_seen < 0) p.first_seen = offset;
   p.highest_seen = std::max(p.highest_seen, offset);
 }
 
@@ -36,6 +37,21 @@ std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>> OffsetTracker::take
     }
   }
   return moved;
+}
+
+void OffsetTracker::committed(const std::string& topic, int32_t partition, int64_t position) {
+  auto it = partitions_.find({topic, partition});
+  if (it != partitions_.end()) it->second.committed = std::max(it->second.committed, position);
+}
+
+size_t OffsetTracker::uncommitted() const {
+  size_t n = 0;
+  for (const auto& [key, p] : partitions_) {
+    if (p.highest_seen < 0) continue;
+    int64_t base = std::max(p.committed, p.first_seen);
+    if (p.highest_seen >= base) n += static_cast<size_t>(p.highest_seen + 1 - base);
+  }
+  return n;
 }
 
 size_t OffsetTracker::in_flight() const {

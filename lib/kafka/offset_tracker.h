@@ -25,14 +25,21 @@ class OffsetTracker {
 
   // Positions (next offset to consume) that moved since the last call.
   std::vector<std::pair<PartitionKey, int64_t>> take_committable();
+  // The broker confirmed a commit of `position`.
+  void committed(const std::string& topic, int32_t partition, int64_t position);
 
   size_t in_flight() const;
+  // Events consumed but not yet covered by a confirmed commit: what a crash
+  // now would deliver again.
+  size_t uncommitted() const;
 
  private:
   struct Partition {
     std::map<int64_t, int> pending;  // offset -> acknowledgements still needed
+    int64_t first_seen = -1;
     int64_t highest_seen = -1;
     int64_t last_reported = -1;
+    int64_t committed = -1;
   };
   std::map<PartitionKey, Partition> partitions_;
 };

@@ -32,6 +32,12 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
   transport_.watch(wake_.read_end());
 }
 
+size_t Relay::window() {
+  // Everything a crash now would deliver again: events in progress and
+  // finished ones a confirmed commit does not cover yet.
+  return std::max(works_.size(), consumer_.offsets().uncommitted());
+}
+
 std::string Relay::order_key(const InboundEvent& event) const {
   std::string partition = event.input.topic + '\0' + std::to_string(event.input.partition);
   switch (options_.ordering) {
@@ -224,13 +230,20 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
   client_.warm_up();
   if (hooks_.started) hooks_.started();
   while (!stop && !fatal_kafka_ && !client_.fatal_error()) {
-    while (works_.size() < options_.max_in_flight) {
+    // Poll at least once per turn even with a full window: commit
+    // confirmations and rebalances arrive through it. A record fetched just
+    // before the pause is admitted all the same (it cannot be given back).
+    do {
       auto event = consumer_.poll(milliseconds(0));
       if (!event) break;
       admit(std::move(*event));
-    }
-    // Backpressure: a full window stops fetching instead of buffering.
-    consumer_.pause(works_.size() >= options_.max_in_flight);
+    } while (window() < options_.max_in_flight);
+    // Backpressure: a full window stops fetching instead of buffering; it
+    // resumes at three quarters, not at the first free place, because each
+    // pause drops what was already fetched.
+    size_t used = window();
+    if (used >= options_.max_in_flight) consumer_.pause(true);
+    else if (used <= options_.max_in_flight * 3 / 4) consumer_.pause(false);
     turn(milliseconds(100));
   }
   if (hooks_.stopping) hooks_.stopping();

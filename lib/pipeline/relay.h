@@ -34,7 +34,9 @@ enum class Ordering {
 struct RelayOptions {
   std::string outcome_topic;
   std::string dead_letter_topic;  // empty: none; else gets invalid and failed events
-  size_t max_in_flight = 500;  // consumed events not yet finished
+  // Events consumed and not yet covered by a confirmed commit (so at most
+  // this many are delivered again after a crash).
+  size_t max_in_flight = 500;
   Ordering ordering = Ordering::Key;
   // How long a revoke or a stop waits for in-flight events to finish.
   std::chrono::milliseconds drain_timeout{30000};
@@ -70,6 +72,7 @@ class Relay {
     bool dead_letter_queued = false;
   };
 
+  size_t window();
   void admit(InboundEvent event);
   void start_send(uint64_t id);
   void finished(uint64_t id, SendResult result);

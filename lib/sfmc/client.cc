@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "contract/message_keys.h"
 #include "sfmc/operations.h"
 #include "sfmc/response.h"
 
@@ -110,7 +111,7 @@ void SfmcClient::dispatch(Account& account, uint64_t id) {
 void SfmcClient::on_response(uint64_t id, const std::string& token_used, const HttpResponse& response) {
   Pending& p = pending_.at(id);
   Account& account = accounts_.at(p.request.account);
-  Classified c = classify(response, p.result.attempts > 1);
+  Classified c = classify(response, p.result.attempts > 1, derived_key_prefix(p.request.id));
   auto now = clock_.now();
   metrics_.request(p.request.operation, response.status, std::chrono::duration<double>(now - p.sent_at).count());
 

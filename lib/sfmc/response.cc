@@ -54,7 +54,7 @@ void collect_errors(const rapidjson::Value& doc, std::vector<ErrorDetail>& error
   if (!message.empty()) errors.push_back({message, {}, code, {}});
 }
 
-void classify_accepted(const rapidjson::Value& doc, bool is_retry, Classified& out) {
+void classify_accepted(const rapidjson::Value& doc, bool is_retry, std::string_view own_key_prefix, Classified& out) {
   out.request_id = string_member(doc, "requestId");
   out.token_id = string_member(doc, "tokenId");
   size_t refused = 0;
@@ -63,7 +63,8 @@ void classify_accepted(const rapidjson::Value& doc, bool is_retry, Classified& o
       if (!r.IsObject()) continue;
       std::string key = string_member(r, "messageKey");
       auto code = error_code(r);
-      bool ok = !code || *code == 0 || (is_retry && *code == kDuplicateMessageKey);
+      bool own_key = !own_key_prefix.empty() && key.rfind(own_key_prefix, 0) == 0;
+      bool ok = !code || *code == 0 || (*code == kDuplicateMessageKey && (is_retry || own_key));
       if (ok) {
         out.message_keys.push_back(key);
       } else {
@@ -82,7 +83,7 @@ void classify_accepted(const rapidjson::Value& doc, bool is_retry, Classified& o
 
 }  // namespace
 
-Classified classify(const HttpResponse& response, bool is_retry) {
+Classified classify(const HttpResponse& response, bool is_retry, std::string_view own_key_prefix) {
   Classified out;
   out.http_status = response.status;
   out.retry_after_s = parse_seconds(response.retry_after);
@@ -102,7 +103,7 @@ Classified classify(const HttpResponse& response, bool is_retry) {
                             {}, std::nullopt, {}});
       return out;
     }
-    classify_accepted(doc, is_retry, out);
+    classify_accepted(doc, is_retry, own_key_prefix, out);
     return out;
   }
 

@@ -30,9 +30,12 @@ struct Classified {
   bool blocked = false;              // 429 with 50200: too many concurrent requests
 };
 
-// `is_retry`: an earlier attempt of this very request may have reached SFMC,
-// so a per-recipient 109110 (DuplicateMessageKey) means "already accepted".
-Classified classify(const HttpResponse& response, bool is_retry);
+// A per-recipient 109110 (DuplicateMessageKey) means "already accepted" when
+// an earlier attempt of this very request may have reached SFMC (`is_retry`),
+// or when the key is one derived for this event (`own_key_prefix`, see
+// contract/message_keys.h): then only a delivery of this same event, before a
+// crash or rebalance, can have used it.
+Classified classify(const HttpResponse& response, bool is_retry, std::string_view own_key_prefix = {});
 
 inline constexpr int64_t kResponsesHaveErrors = 109001;
 inline constexpr int64_t kDuplicateMessageKey = 109110;

@@ -134,3 +134,92 @@ int64_t committed_offset(const std::string& bootstrap, const std::string& group,
 }
 
 }  // namespace sfmc::test
+
+namespace sfmc::test {
+
+void produce_all(const std::string& bootstrap, const std::string& topic, const std::vector<OutgoingRecord>& records) {
+  auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap},
+                                                                          {"enable.idempotence", "true"},
+                                                                          {"linger.ms", "5"},
+                                                                          {"queue.buffering.max.messages", "1000000"}}));
+  for (const auto& record : records) {
+    const auto& key = record.key;
+    auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                                 RD_KAFKA_V_PARTITION(record.partition < 0 ? RD_KAFKA_PARTITION_UA : record.partition),
+                                 RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
+                                 RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err) throw std::runtime_error(std::string("produce_all: ") + rd_kafka_err2str(err));
+    rd_kafka_poll(producer.get(), 0);
+  }
+  if (rd_kafka_flush(producer.get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR || rd_kafka_outq_len(producer.get()) != 0)
+    throw std::runtime_error("produce_all: not acknowledged within 60 s");
+}
+
+std::vector<int64_t> end_offsets(const std::string& bootstrap, const std::string& topic, int partitions) {
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf({{"bootstrap.servers", bootstrap},
+                                                                          {"group.id", unique_name("watermarks")}}));
+  std::vector<int64_t> ends;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = -1, high = -1;
+    auto err = rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), p, &low, &high, 10000);
+    if (err) throw std::runtime_error("end_offsets " + topic + ": " + rd_kafka_err2str(err));
+    ends.push_back(high);
+  }
+  rd_kafka_consumer_close(consumer.get());
+  return ends;
+}
+
+std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
+                                       const std::string& topic, int partitions) {
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER,
+                                     kafka::make_conf({{"bootstrap.servers", bootstrap}, {"group.id", group}}));
+  kafka::PartitionList list(rd_kafka_topic_partition_list_new(partitions));
+  for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+  auto err = rd_kafka_committed(consumer.get(), list.get(), 10000);
+  std::vector<int64_t> offsets(static_cast<size_t>(partitions), -1);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < list->cnt; ++i)
+      if (list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR && list->elems[i].offset >= 0)
+        offsets.at(static_cast<size_t>(list->elems[i].partition)) = list->elems[i].offset;
+  rd_kafka_consumer_close(consumer.get());
+  return offsets;
+}
+
+std::vector<Record> read_to_end(const std::string& bootstrap, const std::string& topic, int partitions,
+                                milliseconds deadline) {
+  auto ends = end_offsets(bootstrap, topic, partitions);
+  auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf({{"bootstrap.servers", bootstrap},
+                                                                          {"group.id", unique_name("reader")},
+                                                                          {"enable.auto.commit", "false"}}));
+  kafka::PartitionList assignment(rd_kafka_topic_partition_list_new(partitions));
+  size_t unfinished = 0;
+  for (int p = 0; p < partitions; ++p) {
+    if (ends[static_cast<size_t>(p)] <= 0) continue;
+    rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    ++unfinished;
+  }
+  std::vector<Record> records;
+  if (unfinished == 0) return records;
+  if (auto err = rd_kafka_assign(consumer.get(), assignment.get()))
+    throw std::runtime_error(std::string("read_to_end: ") + rd_kafka_err2str(err));
+  auto end = steady_clock::now() + deadline;
+  while (unfinished > 0) {
+    if (steady_clock::now() >= end)
+      throw std::runtime_error("read_to_end " + topic + ": only " + std::to_string(records.size()) +
+                               " records within the deadline");
+    kafka::Message m(rd_kafka_consumer_poll(consumer.get(), 100));
+    if (!m || m->err) continue;
+    Record r;
+    if (m->key) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+    r.value.assign(static_cast<const char*>(m->payload), m->len);
+    r.partition = m->partition;
+    r.offset = m->offset;
+    if (m->offset + 1 == ends[static_cast<size_t>(m->partition)]) --unfinished;
+    if (m->offset < ends[static_cast<size_t>(m->partition)]) records.push_back(std::move(r));
+  }
+  rd_kafka_consumer_close(consumer.get());
+  return records;
+}
+
+}  // namespace sfmc::test

@@ -42,4 +42,25 @@ std::vector<Record> read_topic(const std::string& bootstrap, const std::string& 
 int64_t committed_offset(const std::string& bootstrap, const std::string& group, const std::string& topic,
                          int32_t partition);
 
+// Many records through one idempotent producer, in order (so each
+// partition holds them in the order given); returns once all are acknowledged.
+struct OutgoingRecord {
+  std::optional<std::string> key;
+  std::string value;
+  int partition = -1;  // -1: the partitioner picks
+};
+void produce_all(const std::string& bootstrap, const std::string& topic, const std::vector<OutgoingRecord>& records);
+
+// The high watermark (next offset to be written) of each partition 0..partitions-1.
+std::vector<int64_t> end_offsets(const std::string& bootstrap, const std::string& topic, int partitions);
+
+// The group's committed offsets of partitions 0..partitions-1 (-1: none), in one request.
+std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
+                                       const std::string& topic, int partitions);
+
+// Every record the topic holds now: reads each partition from the start up to
+// the end offset it had when called. Throws when that takes longer than `deadline`.
+std::vector<Record> read_to_end(const std::string& bootstrap, const std::string& topic, int partitions,
+                                std::chrono::milliseconds deadline);
+
 }  // namespace sfmc::test

@@ -26,7 +26,9 @@ rapidjson::Document parse_json(const std::string& text) {
 }
 
 RelayUnderTest::RelayUnderTest(RelayOptions options)
-    : options_(std::move(options)), dir_(std::filesystem::temp_directory_path() / unique_name("relay")) {
+    : bootstrap(options.bootstrap.empty() ? broker_bootstrap() : options.bootstrap),
+      options_(std::move(options)),
+      dir_(std::filesystem::temp_directory_path() / unique_name("relay")) {
   std::filesystem::create_directories(dir_);
   if (!options_.input_later) create_input();
   create_topic(bootstrap, outcomes, 1);
@@ -58,7 +60,7 @@ void RelayUnderTest::start_daemon() {
   if (!bin) throw std::runtime_error("SFMC_RELAY_BIN is not set: run through ctest");
   daemons_.push_back(std::make_unique<ChildProcess>(
       bin, std::vector<std::string>{"run", "--config", (dir_ / "config.json").string()},
-      std::vector<std::string>{"SFMC_TEST_SECRET=sim-secret"}, (dir_ / "daemon.log").string()));
+      std::vector<std::string>{"SFMC_TEST_SECRET=sim-secret"}, log_file(daemons_.size()).string()));
 }
 
 std::vector<sim::RecordedRequest> RelayUnderTest::sends() const {
@@ -85,14 +87,24 @@ int64_t RelayUnderTest::wait_for_commit(int32_t partition, int64_t expected) con
   return committed;
 }
 
-std::string RelayUnderTest::log() const { return read_file(dir_ / "daemon.log"); }
+std::filesystem::path RelayUnderTest::log_file(size_t i) const {
+  return dir_ / ("daemon-" + std::to_string(i) + ".log");
+}
 
-int RelayUnderTest::admin_port() const {
+std::string RelayUnderTest::log() const {
+  std::string text;
+  for (size_t i = 0; i < daemons_.size(); ++i) text += log(i);
+  return text;
+}
+
+std::string RelayUnderTest::log(size_t i) const { return read_file(log_file(i)); }
+
+int RelayUnderTest::admin_port(size_t i) const {
   static const std::regex kPort(R"re("admin":"127\.0\.0\.1:0 \(port ([0-9]+)\)")re");
   auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch match;
-    std::string text = log();
+    std::string text = log(i);
     if (std::regex_search(text, match, kPort)) return std::stoi(match[1]);
     std::this_thread::sleep_for(50ms);
   }

@@ -21,6 +21,7 @@ struct RelayOptions {
   bool dead_letters = false;  // a dead-letter topic (RelayUnderTest::dead_letters)
   bool input_later = false;   // the test calls create_input() itself
   std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
+  std::string bootstrap;     // empty: the ctest fixture's broker
 };
 
 class RelayUnderTest {
@@ -30,16 +31,18 @@ class RelayUnderTest {
 
   void start_daemon();  // another instance in the same group
   ChildProcess& daemon(size_t i = 0) { return *daemons_.at(i); }
+  size_t daemon_count() const { return daemons_.size(); }
 
   std::vector<sim::RecordedRequest> sends() const;  // without token requests
   size_t token_requests() const;
   int64_t wait_for_commit(int32_t partition, int64_t expected) const;
-  std::string log() const;  // every daemon's stderr so far
+  std::string log() const;          // every daemon's stderr so far
+  std::string log(size_t i) const;  // daemon i's stderr so far
   void create_input() { create_topic(bootstrap, input, options_.partitions); }
-  // The first daemon's admin port, from its "started" log line.
-  int admin_port() const;
+  // Daemon i's admin port, from its "started" log line.
+  int admin_port(size_t i = 0) const;
 
-  const std::string bootstrap = broker_bootstrap();
+  const std::string bootstrap;
   const std::string input = unique_name("sends");
   const std::string outcomes = unique_name("outcomes");
   const std::string dead_letters = unique_name("dead-letters");
@@ -48,6 +51,8 @@ class RelayUnderTest {
 
  private:
   RelayOptions options_;
+  std::filesystem::path log_file(size_t i) const;
+
   std::filesystem::path dir_;
   std::vector<std::unique_ptr<ChildProcess>> daemons_;
 };

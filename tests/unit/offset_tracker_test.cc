@@ -42,3 +42,17 @@ TEST_CASE("an event that needs two acknowledgements (outcome and dead letter) fi
   t.finish("t", 0, 0);
   CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 1}});
 }
+
+TEST_CASE("uncommitted counts every consumed event a confirmed commit does not cover") {
+  OffsetTracker t;
+  for (int64_t o = 100; o < 110; ++o) t.begin("t", 0, o);
+  CHECK(t.uncommitted() == 10);
+  for (int64_t o = 101; o < 110; ++o) t.finish("t", 0, o);  // 100 is slow
+  CHECK(t.in_flight() == 1);
+  CHECK(t.uncommitted() == 10);  // a crash now re-delivers all ten
+  t.finish("t", 0, 100);
+  t.take_committable();
+  CHECK(t.uncommitted() == 10);  // stored, not yet confirmed
+  t.committed("t", 0, 110);
+  CHECK(t.uncommitted() == 0);
+}

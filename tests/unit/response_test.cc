@@ -65,3 +65,15 @@ TEST_CASE("429 honours Retry-After from the header, else from the body") {
   auto body = classify({429, R"({"errorcode":50100,"retryAfter":5})", "", {}}, false);
   CHECK(body.retry_after_s == 5);
 }
+
+TEST_CASE("109110 for a key derived for this very event is accepted even on a first attempt (a re-delivery)") {
+  HttpResponse r{202,
+                 R"({"requestId":"r","errorcode":109001,"responses":[{"messageKey":"abc-0","errorcode":109110,"message":"dup"},{"messageKey":"other","errorcode":109110,"message":"dup"}]})",
+                 {},
+                 {}};
+  auto c = classify(r, false, "abc-");
+  CHECK(c.verdict == Verdict::PartiallyAccepted);
+  CHECK(c.message_keys == std::vector<std::string>{"abc-0"});
+  REQUIRE(c.errors.size() == 1);
+  CHECK(c.errors[0].message_key == "other");
+}

@@ -1,0 +1,317 @@
+// What the README promises about delivery, on the real broker and the SFMC
+// simulator: one outcome per event, per-key order, nothing lost across a
+// kill -9, a dead group member, a broker restart or an SFMC outage, at most
+// the in-flight window re-sent (and never accepted twice), bounded retries,
+// and a clean drain on SIGTERM. Every wait polls with a deadline.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <numeric>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "delivery_harness.h"
+#include "relay_fixture.h"
+
+using namespace sfmc::test;
+using namespace std::chrono;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Sizes: the whole integration binary has to finish within ctest's 300 s in
+// the CI build (AddressSanitizer, -O0), where the relay moves a few hundred
+// events a second. kCrashEvents would be 20,000 and kOutage 20 s otherwise.
+constexpr int kOrderingEvents = 10000;
+constexpr int kCrashEvents = 8000;
+constexpr int kTwoInstanceEvents = 6000;
+constexpr int kBrokerRestartEvents = 3000;
+constexpr int kOutageEvents = 2000;
+constexpr int kSigtermEvents = 6000;
+constexpr int kKeys = 200;
+constexpr int kPartitions = 6;
+constexpr size_t kWindow = 200;  // pipeline.max_in_flight where a test sets it
+constexpr auto kOutage = 10s;
+constexpr int kOutageRetryAfterS = 5;
+constexpr auto kFinishDeadline = 180s;  // for the remaining events to be committed
+
+const std::string kWindowConfig = R"("pipeline": {"max_in_flight": )" + std::to_string(kWindow) + "}";
+constexpr const char* kLatency = R"({"latency_ms": {"min": 1, "max": 10}, "seed": 7})";
+
+RelayOptions options(int partitions, const std::string& extra_config = kWindowConfig) {
+  RelayOptions o;
+  o.partitions = partitions;
+  o.extra_config = extra_config;
+  return o;
+}
+
+std::string show(const std::vector<int64_t>& offsets) {
+  std::string text;
+  for (auto o : offsets) text += (text.empty() ? "" : ",") + std::to_string(o);
+  return "[" + text + "]";
+}
+
+// Polls until the group has committed every input partition up to `ends`.
+bool all_committed(const RelayUnderTest& relay, const std::vector<int64_t>& ends, milliseconds deadline) {
+  std::vector<int64_t> committed;
+  bool done = eventually(
+      deadline,
+      [&] {
+        committed = committed_offsets(relay.bootstrap, relay.group, relay.input, static_cast<int>(ends.size()));
+        return committed == ends;
+      },
+      250ms);
+  if (!done) MESSAGE("committed " << show(committed) << ", end offsets " << show(ends));
+  return done;
+}
+
+// Produces the workload and returns the input's end offsets.
+std::vector<int64_t> produce_workload(const RelayUnderTest& relay, const Workload& workload) {
+  produce_all(relay.bootstrap, relay.input, workload.records());
+  auto ends = end_offsets(relay.bootstrap, relay.input, workload.partitions());
+  REQUIRE(std::accumulate(ends.begin(), ends.end(), int64_t{0}) == workload.events());
+  return ends;
+}
+
+// Waits until the simulator has answered `count` sends: "the middle of the run".
+void wait_for_sends(const RelayUnderTest& relay, uint64_t count) {
+  REQUIRE(eventually(120s, [&] { return send_requests(relay.sim.stats()) >= count; }, 20ms));
+}
+
+OutcomeTally all_outcomes(const RelayUnderTest& relay, const Workload& workload) {
+  auto tally = tally_outcomes(workload, read_to_end(relay.bootstrap, relay.outcomes, 1, 120s), relay.input);
+  CAPTURE(tally.first_problem);
+  CHECK(tally.foreign == 0);
+  CHECK(tally.wrong_fields == 0);
+  // A re-sent event meets 109110 for its derived messageKey: still accepted.
+  CHECK(tally.not_accepted == 0);
+  return tally;
+}
+
+// The simulator accepted each event's messageKey exactly once: it remembers
+// exactly one key per event, and every send carried its event's derived key.
+void check_each_message_key_accepted_once(const RelayUnderTest& relay, const Workload& workload,
+                                          const SendTally& sends) {
+  auto stats = relay.sim.stats();
+  CHECK(sends.foreign == 0);
+  CHECK(stats.message_keys == static_cast<size_t>(workload.events()));
+  CHECK(stats.message_keys_forgotten_early == 0);
+  CHECK(std::count(sends.sends.begin(), sends.sends.end(), 0) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("10,000 events over 6 partitions and 200 keys with random SFMC latency: one outcome each, "
+          "every key's sends in event order, every offset committed") {
+  const Workload workload(kOrderingEvents, kKeys, kPartitions);
+  RelayUnderTest relay(options(kPartitions, ""));  // the defaults: 500 in flight, ordering "key"
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  auto ends = produce_workload(relay, workload);
+
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() == 0);
+
+  auto sends = tally_sends(workload, relay.sends());
+  CHECK(sends.foreign == 0);
+  CHECK(std::count(sends.sends.begin(), sends.sends.end(), 1) == workload.events());  // each exactly once
+  size_t out_of_order = 0;
+  for (int key = 0; key < workload.keys(); ++key) {
+    const auto& order = sends.sequence_order[static_cast<size_t>(key)];
+    std::vector<int> expected(order.size());
+    std::iota(expected.begin(), expected.end(), 0);
+    if (order != expected && ++out_of_order == 1) {
+      CAPTURE(key);
+      CHECK(order == expected);  // shows the first key out of order
+    }
+  }
+  CHECK(out_of_order == 0);
+  CHECK(relay.daemon().running());
+}
+
+TEST_CASE("kill -9 in the middle of a run, then a new instance: nothing lost, at most the window "
+          "re-delivered, and no messageKey accepted twice") {
+  const Workload workload(kCrashEvents, kKeys, kPartitions);
+  RelayUnderTest relay(options(kPartitions));
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  auto ends = produce_workload(relay, workload);
+
+  wait_for_sends(relay, kCrashEvents / 3);
+  relay.daemon(0).signal(SIGKILL);
+  REQUIRE(relay.daemon(0).wait(10s) == -1);
+  const auto at_kill = committed_offsets(relay.bootstrap, relay.group, relay.input, kPartitions);
+  REQUIRE(at_kill != ends);  // it really died mid-run
+  // What a restart re-delivers that already has its outcome: the outcomes at
+  // or above the committed offset of their partition.
+  auto before = tally_outcomes(workload, read_to_end(relay.bootstrap, relay.outcomes, 1, 60s), relay.input);
+  size_t published_uncommitted = 0;
+  for (const auto& [partition, offsets] : before.input_offsets)
+    published_uncommitted += static_cast<size_t>(
+        std::count_if(offsets.begin(), offsets.end(), [&](int64_t o) { return o >= at_kill[static_cast<size_t>(partition)]; }));
+  MESSAGE("at the kill: committed " << show(at_kill) << ", " << published_uncommitted
+                                    << " events with an outcome above the committed offsets");
+  relay.start_daemon();
+
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() <= kWindow);
+  MESSAGE("events with more than one outcome: " << outcomes.duplicated());
+
+  auto sends = tally_sends(workload, relay.sends());
+  check_each_message_key_accepted_once(relay, workload, sends);
+  CHECK(sends.events_sent_more_than_once() <= kWindow);
+}
+
+TEST_CASE("two instances in one group, one killed with SIGKILL mid-run: the survivor takes over its "
+          "partitions and nothing is lost") {
+  const Workload workload(kTwoInstanceEvents, kKeys, kPartitions);
+  RelayUnderTest relay(options(kPartitions));
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  relay.start_daemon();
+  // Both hold half of the partitions before any event is there.
+  const std::string half = "assigned " + std::to_string(kPartitions / 2) + " partition(s)";
+  REQUIRE(eventually(60s, [&] {
+    return relay.log(0).find(half) != std::string::npos && relay.log(1).find(half) != std::string::npos;
+  }));
+  auto ends = produce_workload(relay, workload);
+
+  wait_for_sends(relay, kTwoInstanceEvents / 3);
+  relay.daemon(0).signal(SIGKILL);
+  REQUIRE(relay.daemon(0).wait(10s) == -1);
+
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  const std::string all = "assigned " + std::to_string(kPartitions) + " partition(s)";
+  CHECK(relay.log(1).find(all) != std::string::npos);  // the survivor owns every partition now
+  CHECK(relay.daemon(1).running());
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() <= kWindow);
+  MESSAGE("events with more than one outcome: " << outcomes.duplicated());
+  check_each_message_key_accepted_once(relay, workload, tally_sends(workload, relay.sends()));
+}
+
+TEST_CASE("the Kafka broker restarts mid-run: the relay reconnects by itself and nothing is lost") {
+  OwnBroker broker;
+  const Workload workload(kBrokerRestartEvents, kKeys, 3);
+  RelayOptions o = options(3);
+  o.bootstrap = broker.bootstrap();
+  RelayUnderTest relay(o);
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  auto ends = produce_workload(relay, workload);
+
+  wait_for_sends(relay, kBrokerRestartEvents / 3);
+  broker.restart();
+  REQUIRE(broker.bootstrap() == relay.bootstrap);
+
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  CHECK(relay.daemon().running());
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() <= kWindow);
+  MESSAGE("events with more than one outcome: " << outcomes.duplicated());
+  check_each_message_key_accepted_once(relay, workload, tally_sends(workload, relay.sends()));
+}
+
+TEST_CASE("an SFMC outage: the window fills, the input partitions pause, retries stay bounded, and the "
+          "relay resumes by itself when SFMC is back") {
+  const Workload workload(kOutageEvents, kKeys, kPartitions);
+  // Enough attempts to outlast the outage: every event must end accepted.
+  RelayUnderTest relay(options(kPartitions, kWindowConfig + R"(, "retry": {"max_attempts": 20, "max_total_ms": 300000})"));
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  const int admin = relay.admin_port();
+  auto ends = produce_workload(relay, workload);
+  wait_for_sends(relay, kOutageEvents / 5);
+
+  REQUIRE(relay.sim.set_faults_json(R"({"outage": "503", "retry_after_s": )" + std::to_string(kOutageRetryAfterS) +
+                                    "}")
+              .empty());
+  const auto outage_start = steady_clock::now();
+  std::map<std::string, double> metrics;
+  auto sample = [&](const char* name) {
+    auto it = metrics.find(name);
+    return it == metrics.end() ? -1.0 : it->second;
+  };
+  // The window fills with events that cannot finish; consuming stops.
+  REQUIRE(eventually(15s, [&] {
+    metrics = scrape_metrics(admin);
+    return sample("sfmc_relay_in_flight_events") == static_cast<double>(kWindow) &&
+           sample("sfmc_relay_paused_partitions") > 0;
+  }));
+  const double consumed = sample("sfmc_relay_events_consumed_total");
+  CHECK(consumed < kOutageEvents);
+  // For the rest of the outage nothing more is consumed and the partitions stay paused.
+  int samples = 0, moved = 0;
+  while (steady_clock::now() < outage_start + kOutage) {
+    metrics = scrape_metrics(admin);
+    ++samples;
+    moved += sample("sfmc_relay_events_consumed_total") != consumed ||
+             sample("sfmc_relay_in_flight_events") != static_cast<double>(kWindow) ||
+             sample("sfmc_relay_paused_partitions") <= 0;
+    std::this_thread::sleep_for(250ms);
+  }
+  CHECK(samples > 10);
+  CHECK(moved == 0);
+
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  const auto outage = duration_cast<milliseconds>(steady_clock::now() - outage_start);
+  // No retry storm: Retry-After is honoured, so each event in the window is
+  // tried at most once per retry_after_s while SFMC is down.
+  const uint64_t refused = send_requests(relay.sim.stats(), 503);
+  const uint64_t bound = kWindow * static_cast<uint64_t>(outage.count() / (kOutageRetryAfterS * 1000) + 1);
+  MESSAGE("503 answers during the " << outage.count() << " ms outage: " << refused << " (bound " << bound << ")");
+  CHECK(refused >= 1);
+  CHECK(refused <= bound);
+
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() == 0);
+  CHECK(send_requests(relay.sim.stats(), 202) == static_cast<uint64_t>(kOutageEvents));
+  metrics = scrape_metrics(admin);
+  CHECK(sample("sfmc_relay_events_consumed_total") == kOutageEvents);
+  CHECK(sample("sfmc_relay_paused_partitions") == 0);
+}
+
+TEST_CASE("SIGTERM mid-run: exit 0 with every consumed event's outcome published and committed; a restart "
+          "finishes the rest without duplicates") {
+  const Workload workload(kSigtermEvents, kKeys, kPartitions);
+  RelayUnderTest relay(options(kPartitions));
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  auto ends = produce_workload(relay, workload);
+
+  wait_for_sends(relay, kSigtermEvents / 3);
+  relay.daemon(0).signal(SIGTERM);
+  REQUIRE(relay.daemon(0).wait(60s) == 0);
+  CHECK(relay.log(0).find("gave up on events in flight") == std::string::npos);
+
+  // Per partition, the outcomes name exactly the offsets below the commit.
+  const auto committed = committed_offsets(relay.bootstrap, relay.group, relay.input, kPartitions);
+  auto first = tally_outcomes(workload, read_to_end(relay.bootstrap, relay.outcomes, 1, 60s), relay.input);
+  CHECK(first.foreign == 0);
+  CHECK(first.duplicated() == 0);
+  size_t published = 0;
+  for (int p = 0; p < kPartitions; ++p) {
+    CAPTURE(p);
+    auto offsets = first.input_offsets[p];
+    std::sort(offsets.begin(), offsets.end());
+    std::vector<int64_t> expected(static_cast<size_t>(std::max<int64_t>(committed[static_cast<size_t>(p)], 0)));
+    std::iota(expected.begin(), expected.end(), int64_t{0});
+    CHECK(offsets == expected);
+    if (!offsets.empty()) CHECK(committed[static_cast<size_t>(p)] == offsets.back() + 1);
+    published += offsets.size();
+  }
+  REQUIRE(published > 0);
+  REQUIRE(published < static_cast<size_t>(kSigtermEvents));  // it stopped mid-run
+
+  relay.start_daemon();
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() == 0);  // nothing was in flight after the drain
+  auto sends = tally_sends(workload, relay.sends());
+  CHECK(std::count(sends.sends.begin(), sends.sends.end(), 1) == workload.events());
+}

@@ -175,6 +175,9 @@ TEST_CASE("the backoff sequence for a seeded jitter is exact and within [ceiling
     CHECK(sequence[i] >= ceilings[i] / 2);
     CHECK(sequence[i] <= ceilings[i]);
   }
+  // Pinned for seed 42 (std::mt19937_64 and libstdc++'s distribution):
+  // a change to the backoff formula shows up here.
+  CHECK(sequence == std::vector<int64_t>{88, 164, 351, 454, 1523, 1094, 1575});
   Fixture same_seed(account(), RetryPolicy{8, 100ms, 2000ms, 600s, 10s});
   for (int attempt = 1; attempt <= 7; ++attempt)
     CHECK(same_seed.client->backoff(attempt, std::nullopt).count() == sequence[attempt - 1]);

@@ -25,7 +25,7 @@ namespace {
 // the CI build (AddressSanitizer, -O0), where the relay moves a few hundred
 // events a second. kCrashEvents would be 20,000 and kOutage 20 s otherwise.
 constexpr int kOrderingEvents = 10000;
-constexpr int kCrashEvents = 8000;
+constexpr int kCrashEvents = 20000;
 constexpr int kTwoInstanceEvents = 6000;
 constexpr int kBrokerRestartEvents = 3000;
 constexpr int kOutageEvents = 2000;
@@ -33,7 +33,7 @@ constexpr int kSigtermEvents = 6000;
 constexpr int kKeys = 200;
 constexpr int kPartitions = 6;
 constexpr size_t kWindow = 200;  // pipeline.max_in_flight where a test sets it
-constexpr auto kOutage = 10s;
+constexpr auto kOutage = 20s;
 constexpr int kOutageRetryAfterS = 5;
 constexpr auto kFinishDeadline = 180s;  // for the remaining events to be committed
 

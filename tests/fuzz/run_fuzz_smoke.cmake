@@ -20,7 +20,7 @@ foreach(dir IN LISTS SEED_DIRS)
 endforeach()
 
 execute_process(
-  COMMAND ${FUZZER} -max_total_time=${SECONDS} -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+  COMMAND ${FUZZER} -seed=1 -max_total_time=${SECONDS} -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
           -dict=${DICTIONARY} -artifact_prefix=${artifacts}/ ${corpus}
   RESULT_VARIABLE result)
 file(GLOB crashes ${artifacts}/*)

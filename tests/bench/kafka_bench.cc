@@ -6,6 +6,7 @@
 //   kafka_bench passthrough --bootstrap B --input T --output T --group G --count N
 //                           [--max-in-flight W] [--outcome-bytes S]
 //   kafka_bench collect     --bootstrap B --topic T --count N [--pid P] [--start-ms T] [--timeout-s S]
+//                           [--stall-s S]
 //
 // produce: N realistic 1-2 KB transactional.sms.send events (one recipient
 //   with attributes), keyed by customer (K distinct keys, so ordering "key"
@@ -18,7 +19,8 @@
 //   consume, produce one outcome-sized record per event (same key and
 //   headers, same producer settings), store the offset once acknowledged
 //   (contiguously), auto-commit. Exits after N acknowledgements.
-// collect: waits until topic T holds N records (watermarks), then snapshots
+// collect: waits until topic T holds N records (watermarks; or until none came
+//   for --stall-s seconds, or --timeout-s), then snapshots
 //   /proc/P (CPU seconds, VmHWM, VmRSS) at once, reads the records and prints
 //   one JSON line: throughput from the record timestamps and the latency
 //   (record timestamp - the event's bench-event-ms header) percentiles.
@@ -257,7 +259,10 @@ int cmd_produce(const Args& args) {
   ProduceStats stats;
   Kafka rk = make_client(RD_KAFKA_PRODUCER,
                          {{"bootstrap.servers", args.get("bootstrap")},
-                          {"enable.idempotence", "true"},
+                          // Paced runs time each event from its produce() call: no wait for
+                          // a producer id (InitProducerId) at the start.
+                          {"enable.idempotence", rate > 0 ? "false" : "true"},
+                          {"acks", "all"},
                           {"compression.type", "lz4"},
                           // Paced (latency) runs: each event leaves at once.
                           {"linger.ms", rate > 0 ? "0" : "20"},
@@ -265,6 +270,7 @@ int cmd_produce(const Args& args) {
                           {"queue.buffering.max.kbytes", "1048576"}},
                          &on_produced, &stats);
   const std::string topic = args.get("topic");
+  partition_count(rk.get(), topic);  // connected and the topic known before the clock starts
   auto start = Clock::now();
   for (int64_t i = 0; i < count; ++i) {
     if (rate > 0) {
@@ -488,6 +494,7 @@ int cmd_collect(const Args& args) {
   const int64_t pid = args.number("pid", 0);
   const int64_t start_ms = args.number("start-ms", 0);
   const double timeout_s = args.real("timeout-s", 600);
+  const double stall_s = args.real("stall-s", 0);
   Kafka rk = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", args.get("bootstrap")},
                                              {"group.id", "bench-collector"},
                                              {"enable.auto.commit", "false"},
@@ -496,7 +503,10 @@ int cmd_collect(const Args& args) {
 
   // 1. Wait for the last outcome, cheaply (no fetching while the work runs).
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
-  int64_t present = 0;
+  const auto stall = std::chrono::milliseconds(static_cast<int64_t>(stall_s * 1000));
+  int64_t present = 0, before = -1;
+  auto last_progress = Clock::now();
+  bool stalled = false;
   for (;;) {
     present = 0;
     for (int p = 0; p < partitions; ++p) {
@@ -504,7 +514,16 @@ int cmd_collect(const Args& args) {
       if (rd_kafka_query_watermark_offsets(rk.get(), topic.c_str(), p, &low, &high, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR)
         present += high;
     }
+    if (present != before) {
+      before = present;
+      last_progress = Clock::now();
+    }
     if (present >= count || Clock::now() > deadline) break;
+    // Outcomes stopped coming (not at the start: startup has its own pace).
+    if (present > 0 && stall_s > 0 && Clock::now() - last_progress > stall) {
+      stalled = true;
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   const int64_t done_ms = wall_ms();
@@ -562,15 +581,17 @@ int cmd_collect(const Args& args) {
     steady = span > 0 ? static_cast<double>(b - a) / span * 1000.0 : 0;
   }
   std::string others;
-  for (const auto& [status, n] : other)
-    others += (others.empty() ? "" : ",") + ("\"" + status + "\":" + std::to_string(n));
+  for (const auto& [status, n] : other) {
+    if (!others.empty()) others += ',';
+    others.append("\"").append(status).append("\":").append(std::to_string(n));
+  }
   std::printf(
-      "{\"count\":%" PRId64 ",\"read\":%" PRId64 ",\"timed_out\":%s,\"accepted\":%" PRId64
+      "{\"count\":%" PRId64 ",\"read\":%" PRId64 ",\"timed_out\":%s,\"stalled\":%s,\"accepted\":%" PRId64
       ",\"other_statuses\":{%s},\"first_ms\":%.0f,\"last_ms\":%.0f,\"done_ms\":%" PRId64
       ",\"steady_events_per_s\":%.1f,\"wall_events_per_s\":%.1f,"
       "\"latency_ms\":{\"n\":%zu,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
       "\"cpu_s\":%.2f,\"vmhwm_kb\":%" PRId64 ",\"vmrss_kb\":%" PRId64 "}\n",
-      count, read, timed_out ? "true" : "false", accepted, others.c_str(), first, last, done_ms, steady,
+      count, read, timed_out ? "true" : "false", stalled ? "true" : "false", accepted, others.c_str(), first, last, done_ms, steady,
       start_ms > 0 && last > static_cast<double>(start_ms)
           ? static_cast<double>(read) / (last - static_cast<double>(start_ms)) * 1000.0
           : 0.0,

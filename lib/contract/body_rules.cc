@@ -141,6 +141,17 @@ void send_time_rule(const Value& body, Voice voice, Report& report) {
     report(send_time.pointer, std::string(*value) + " " + voice.is_not + " a valid send time (yyyy-MM-dd HH:mm).");
 }
 
+// Both MobileConnect routes: an override flag and the text it needs.
+void message_text_rules(const Value& body, const char* flag_name, const char* text_name, const char* not_applicable,
+                        Report& report) {
+  bool override_text = is_true(field(body, flag_name, "/body"));
+  Field message_text = field(body, text_name, "/body");
+  auto message = text(message_text);
+  if (override_text && (!message || is_blank(*message)))
+    report(message_text ? message_text.pointer : "/body", "Cannot override message text with a blank message.");
+  if (!override_text && message_text) report(message_text.pointer, not_applicable);
+}
+
 void message_contact_rules(const Value& body, Report& report) {
   Field numbers = field(body, "mobileNumbers", "/body");
   Field subscribers = field(body, "Subscribers", "/body");
@@ -178,14 +189,8 @@ void message_contact_rules(const Value& body, Report& report) {
   if (!subscribing && has_keyword)
     report(keyword.pointer, "Keyword is not necessary when Subscribe and Resubscribe are false.");
 
-  bool override_text = is_true(field(body, "override", "/body"));
-  Field message_text = field(body, "messageText", "/body");
-  auto message = text(message_text);
-  if (override_text && (!message || is_blank(*message)))
-    report(message_text ? message_text.pointer : "/body", "Cannot override message text with a blank message.");
-  if (!override_text && message_text)
-    report(message_text.pointer, "MessageText is not applicable when Override is false.");
-
+  message_text_rules(body, "override", "messageText", "MessageText is not applicable when Override is false.",
+                     report);
   blackout_window_rules(body, kMessageContactVoice, report);
   send_time_rule(body, kMessageContactVoice, report);
 }
@@ -222,14 +227,8 @@ void message_list_rules(const Value& body, Report& report) {
       report(override_exclusions.pointer, "OverrideTemplateExclusionLists can't be true when IgnoreExclusionLists is true.");
   }
 
-  bool override_text = is_true(field(body, "OverrideMessageText", "/body"));
-  Field message_text = field(body, "MessageText", "/body");
-  auto message = text(message_text);
-  if (override_text && (!message || is_blank(*message)))
-    report(message_text ? message_text.pointer : "/body", "Cannot override message text with a blank message.");
-  if (!override_text && message_text)
-    report(message_text.pointer, "MessageText isn't applicable when OverrideMessageText is false.");
-
+  message_text_rules(body, "OverrideMessageText", "MessageText",
+                     "MessageText isn't applicable when OverrideMessageText is false.", report);
   blackout_window_rules(body, kMessageListVoice, report);
   send_time_rule(body, kMessageListVoice, report);
 }

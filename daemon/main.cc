@@ -143,8 +143,9 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   EventDecoder decoder(config.decoder);
   auto properties = config.consumer_properties;
   properties.try_emplace("statistics.interval.ms", "5000");  // consumer lag for the metrics
-  kafka::Consumer consumer(properties, config.input_topics, kafka_log,
-                           [&metrics](const char* json) { record_consumer_lag(json, metrics); });
+  kafka::Consumer consumer(
+      properties, config.input_topics, kafka_log, [&metrics](const char* json) { record_consumer_lag(json, metrics); },
+      /*buffered=*/config.pipeline.max_in_flight);
   kafka::Publisher publisher(config.producer_properties, kafka_log);
   auto on_turn = [&] {
     if (reload.exchange(false) && !config_path.empty()) reload_logging(config_path, log);

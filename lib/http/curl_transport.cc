@@ -1,5 +1,9 @@
 #include "http/curl_transport.h"
 
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 #include <string_view>
@@ -41,13 +45,54 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 
 CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)), multi_(curl_multi_init()) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_ < 0) throw std::runtime_error("epoll_create1 failed");
   curl_multi_setopt(multi_.get(), CURLMOPT_MAXCONNECTS, options_.max_connections);
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_connections);
   curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);  // HTTP/2 where the server offers it
+  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &CurlTransport::on_socket);
+  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &CurlTransport::on_timer);
+  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
 }
 
 CurlTransport::~CurlTransport() {
   for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
+  multi_.reset();  // its sockets leave the epoll set first
+  close(epoll_);
+}
+
+// curl says which events each socket waits for; the epoll set follows. Its
+// data is the socket itself (curl sockets) or -1 - fd (watched descriptors).
+int CurlTransport::on_socket(CURL*, curl_socket_t socket, int what, void* self, void* socket_data) {
+  auto* t = static_cast<CurlTransport*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(t->epoll_, EPOLL_CTL_DEL, socket, nullptr);
+    curl_multi_assign(t->multi_.get(), socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+  event.data.fd = socket;
+  bool known = socket_data != nullptr;
+  if (epoll_ctl(t->epoll_, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event) != 0 && !known)
+    epoll_ctl(t->epoll_, EPOLL_CTL_MOD, socket, &event);  // a reused descriptor curl did not announce as removed
+  if (!known) curl_multi_assign(t->multi_.get(), socket, t);  // any non-null marker
+  return 0;
+}
+
+int CurlTransport::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto* t = static_cast<CurlTransport*>(self);
+  if (timeout_ms < 0) t->timer_.reset();
+  else t->timer_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  return 0;
+}
+
+void CurlTransport::watch(int fd) {
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = -1 - fd;
+  if (epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &event) != 0) throw std::runtime_error("epoll_ctl failed for a watched descriptor");
 }
 
 std::string CurlTransport::configure(Transfer& t) {
@@ -88,6 +133,14 @@ std::string CurlTransport::configure(Transfer& t) {
 }
 
 void CurlTransport::start(HttpRequest request, Callback done) {
+  if (transfers_.size() >= static_cast<size_t>(options_.max_connections)) {
+    waiting_.emplace_back(std::move(request), std::move(done));
+    return;
+  }
+  launch(std::move(request), std::move(done));
+}
+
+void CurlTransport::launch(HttpRequest request, Callback done) {
   auto t = std::make_unique<Transfer>();
   if (!idle_.empty()) {
     t->easy = std::move(idle_.back());
@@ -128,17 +181,16 @@ void CurlTransport::finish(CURL* easy, CURLcode result) {
   Callback done = std::move(t->done);
   HttpResponse response = std::move(t->response);
   idle_.push_back(std::move(t->easy));
+  if (!waiting_.empty()) {
+    auto [request, callback] = std::move(waiting_.front());
+    waiting_.pop_front();
+    launch(std::move(request), std::move(callback));
+  }
   done(std::move(response));  // may start new transfers
 }
 
-bool CurlTransport::perform() {
+bool CurlTransport::read_done() {
   bool finished_any = false;
-  for (auto& [done, response] : std::exchange(refused_, {})) {
-    done(std::move(response));
-    finished_any = true;
-  }
-  int running = 0;
-  curl_multi_perform(multi_.get(), &running);
   for (;;) {
     int left = 0;
     CURLMsg* message = curl_multi_info_read(multi_.get(), &left);
@@ -152,12 +204,35 @@ bool CurlTransport::perform() {
 }
 
 void CurlTransport::poll(std::chrono::milliseconds max_wait) {
-  if (perform() || max_wait.count() <= 0) return;
-  std::vector<curl_waitfd> extra;
-  for (int fd : watched_) extra.push_back({fd, CURL_WAIT_POLLIN, 0});
-  curl_multi_poll(multi_.get(), extra.data(), static_cast<unsigned>(extra.size()), static_cast<int>(max_wait.count()),
-                  nullptr);
-  perform();
+  using namespace std::chrono;
+  bool finished_any = false;
+  for (auto& [done, response] : std::exchange(refused_, {})) {
+    done(std::move(response));
+    finished_any = true;
+  }
+  int running = 0;
+  // A due timer first: new transfers start from it.
+  if (timer_ && *timer_ <= steady_clock::now()) {
+    timer_.reset();
+    curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+    finished_any |= read_done();
+  }
+  milliseconds wait = finished_any ? milliseconds(0) : std::max(max_wait, milliseconds(0));
+  if (timer_) wait = std::clamp(ceil<milliseconds>(*timer_ - steady_clock::now()), milliseconds(0), wait);
+
+  epoll_event events[64];
+  int n = epoll_wait(epoll_, events, 64, static_cast<int>(wait.count()));
+  for (int i = 0; i < n; ++i) {
+    if (events[i].data.fd < 0) continue;  // a watched descriptor: its owner reads it
+    int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+    curl_multi_socket_action(multi_.get(), events[i].data.fd, flags, &running);
+  }
+  if (timer_ && *timer_ <= steady_clock::now()) {
+    timer_.reset();
+    curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+  }
+  read_done();
 }
 
 }  // namespace sfmc

@@ -1,10 +1,14 @@
-// HttpTransport over libcurl's multi interface: many requests concurrently
-// on one thread, connections kept alive in one shared pool.
+// HttpTransport over libcurl's multi-socket interface: many requests
+// concurrently on one thread, connections kept alive in one shared pool, and
+// one epoll set, so each turn costs what is ready, not what is open.
 #pragma once
 
 #include <curl/curl.h>
 
+#include <deque>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,10 +46,8 @@ class CurlTransport final : public HttpTransport {
 
   void start(HttpRequest request, Callback done) override;
   void poll(std::chrono::milliseconds max_wait) override;
-  size_t in_flight() const override { return transfers_.size(); }
-  void wake() override { curl_multi_wakeup(multi_.get()); }
-
-  void watch(int fd) override { watched_.push_back(fd); }
+  size_t in_flight() const override { return transfers_.size() + waiting_.size(); }
+  void watch(int fd) override;
 
  private:
   struct EasyDeleter {
@@ -67,15 +69,23 @@ class CurlTransport final : public HttpTransport {
   };
 
   std::string configure(Transfer& t);
-  bool perform();  // true when a callback ran
+  void launch(HttpRequest request, Callback done);
+  bool read_done();  // true when a callback ran
   void finish(CURL* easy, CURLcode result);
+  static int on_socket(CURL* easy, curl_socket_t socket, int what, void* self, void* socket_data);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
 
   CurlOptions options_;
   std::unique_ptr<CURLM, MultiDeleter> multi_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<Easy> idle_;  // handles to reuse
-  std::vector<int> watched_;
+  int epoll_ = -1;
+  // When curl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT); empty: never.
+  std::optional<std::chrono::steady_clock::time_point> timer_;
   std::vector<std::pair<Callback, HttpResponse>> refused_;  // start() failures, reported by poll()
+  // Requests beyond max_connections wait here, not in curl: curl walks every
+  // transfer it holds on each call, so thousands queued there cost far more.
+  std::deque<std::pair<HttpRequest, Callback>> waiting_;
 };
 
 }  // namespace sfmc

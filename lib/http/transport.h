@@ -32,11 +32,10 @@ class HttpTransport {
 
   virtual void start(HttpRequest request, Callback done) = 0;
   // Works for at most `max_wait` (returns early when a request finished or
-  // wake() was called) and runs completed requests' callbacks.
+  // a watched descriptor became readable) and runs completed requests'
+  // callbacks.
   virtual void poll(std::chrono::milliseconds max_wait) = 0;
   virtual size_t in_flight() const = 0;
-  // Wakes a poll() in progress; safe from any thread.
-  virtual void wake() = 0;
   // A descriptor poll() also wakes for when it becomes readable.
   virtual void watch(int fd) = 0;
 };

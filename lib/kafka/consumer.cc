@@ -2,6 +2,7 @@
 
 #include <syslog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace sfmc::kafka {
@@ -11,25 +12,32 @@ void Consumer::log_trampoline(const rd_kafka_t* rk, int level, const char* facil
   if (self->log_) self->log_(level, facility, message);
 }
 
-Consumer::Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats)
-    : log_(std::move(log)), stats_(std::move(stats)) {
-  // At-least-once: an offset is stored only after its outcome is acknowledged
-  // (store_finished_offsets); auto-commit then sends what was stored.
+Consumer::Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats,
+                   size_t buffered)
+    : log_(std::move(log)), stats_(std::move(stats)), capacity_(std::max<size_t>(1, buffered)) {
+  // At-least-once: offsets are committed by commit_finished() only over
+  // events whose outcome was acknowledged, never by librdkafka on its own.
   properties["enable.auto.offset.store"] = "false";
-  properties["enable.auto.commit"] = "true";
-  // Frequent commits keep what a crash would re-deliver small: the engine's
-  // window counts events not yet covered by a confirmed commit.
-  properties.try_emplace("auto.commit.interval.ms", "100");
+  properties["enable.auto.commit"] = "false";
+  if (auto it = properties.find("auto.commit.interval.ms"); it != properties.end()) {
+    commit_interval_ = std::chrono::milliseconds(std::stol(it->second));
+    properties.erase(it);
+  }
+  // librdkafka prefetches up to 64 MiB by default; its queue is the second
+  // stage of the buffer, so less is plenty and memory stays flat whatever
+  // the backlog.
+  properties.try_emplace("queued.max.messages.kbytes", "16384");
+  properties.try_emplace("queued.min.messages", "10000");
   properties.try_emplace("auto.offset.reset", "earliest");
   properties.try_emplace("enable.partition.eof", "false");
   Conf conf = make_conf(properties);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
-  rd_kafka_conf_set_offset_commit_cb(conf.get(), &Consumer::commit_trampoline);
   rd_kafka_conf_set_log_cb(conf.get(), &Consumer::log_trampoline);
   if (stats_) rd_kafka_conf_set_stats_cb(conf.get(), &Consumer::stats_trampoline);
   handle_ = make_client(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(handle_.get());
+  commits_.reset(rd_kafka_queue_new(handle_.get()));
 
   PartitionList subscription(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& topic : topics) rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -38,16 +46,6 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
 }
 
 Consumer::~Consumer() { close(); }
-
-void Consumer::commit_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                                 void* opaque) {
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || offsets == nullptr) return;
-  auto* self = static_cast<Consumer*>(opaque);
-  for (int i = 0; i < offsets->cnt; ++i) {
-    const auto& p = offsets->elems[i];
-    if (p.err == RD_KAFKA_RESP_ERR_NO_ERROR && p.offset >= 0) self->tracker_.committed(p.topic, p.partition, p.offset);
-  }
-}
 
 int Consumer::stats_trampoline(rd_kafka_t*, char* json, size_t, void* opaque) {
   static_cast<Consumer*>(opaque)->stats_(json);
@@ -65,15 +63,21 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
     assigned_ = true;
     brokers_up_ = true;
     assigned_partitions_ = static_cast<size_t>(parts->cnt);
-    if (paused_) rd_kafka_pause_partitions(handle_.get(), parts);
+    // librdkafka keeps a partition's pause across assignments: start afresh.
+    rd_kafka_resume_partitions(handle_.get(), parts);
+    paused_ = false;
+    moving_at_ = std::chrono::steady_clock::now();
     if (log_) log_(LOG_INFO, "REBALANCE", "assigned " + std::to_string(parts->cnt) + " partition(s)");
     return;
   }
   // Revoke: finish what we hold, commit it while we still own the
   // partitions, then let them go.
   if (revoke_hook_) revoke_hook_();
-  store_finished_offsets();
   commit_now();
+  buffer_.clear();  // fetched, not started: the partitions' next owner reads them
+  pause(false);
+  // Answers to commits of the old generation may never come.
+  commits_in_flight_ = 0;
   for (int i = 0; i < parts->cnt; ++i) tracker_.forget(parts->elems[i].topic, parts->elems[i].partition);
   rd_kafka_assign(handle_.get(), nullptr);
   assigned_ = false;
@@ -81,16 +85,47 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   if (log_) log_(LOG_INFO, "REBALANCE", "revoked " + std::to_string(parts->cnt) + " partition(s)");
 }
 
-std::optional<InboundEvent> Consumer::poll(std::chrono::milliseconds timeout) {
-  Message message(rd_kafka_consumer_poll(handle_.get(), static_cast<int>(timeout.count())));
-  if (!message) return std::nullopt;
+void Consumer::serve() {
+  using namespace std::chrono_literals;
+  serve_commit_results();
+  auto now = std::chrono::steady_clock::now();
+  if (buffer_.size() < capacity_) {
+    moving_at_ = now;
+    if (paused_ && buffer_.size() <= capacity_ / 2) pause(false);
+    while (buffer_.size() < capacity_ && receive()) {
+    }
+  } else if (now - last_full_poll_ >= 100ms) {
+    // Full: records stay in librdkafka's queue (it stops fetching when that
+    // is full), but rebalances must still be served, and each poll may
+    // bring one more record.
+    last_full_poll_ = now;
+    receive();
+  }
+  // A pipeline that has taken nothing for a second is stuck (SFMC down,
+  // account cooling down, outcome topic full): stop fetching altogether.
+  // Not sooner: resuming costs a fetch round trip and librdkafka's backoff.
+  if (buffer_.size() >= capacity_ && now - moving_at_ >= 1s) pause(true);
+}
+
+std::optional<InboundEvent> Consumer::take() {
+  if (buffer_.empty()) return std::nullopt;
+  InboundEvent event = std::move(buffer_.front());
+  buffer_.pop_front();
+  moving_at_ = std::chrono::steady_clock::now();
+  tracker_.begin(event.input.topic, event.input.partition, event.input.offset);
+  return event;
+}
+
+bool Consumer::receive() {
+  Message message(rd_kafka_consumer_poll(handle_.get(), 0));
+  if (!message) return false;
   if (message->err) {
     if (message->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_up_ = false;
     if (log_) log_(LOG_WARNING, "CONSUME", rd_kafka_message_errstr(message.get()));
-    return std::nullopt;
+    return true;
   }
   brokers_up_ = true;
-  InboundEvent event;
+  InboundEvent& event = buffer_.emplace_back();
   event.input = {rd_kafka_topic_name(message->rkt), message->partition, message->offset};
   if (message->key) event.key.emplace(static_cast<const char*>(message->key), message->key_len);
   if (message->payload) event.value.assign(static_cast<const char*>(message->payload), message->len);
@@ -104,24 +139,78 @@ std::optional<InboundEvent> Consumer::poll(std::chrono::milliseconds timeout) {
     for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
       event.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
   }
-  tracker_.begin(event.input.topic, event.input.partition, event.input.offset);
-  return event;
+  return true;
 }
 
-void Consumer::store_finished_offsets() {
-  auto moved = tracker_.take_committable();
-  if (moved.empty()) return;
-  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(moved.size())));
-  for (const auto& [key, position] : moved)
+namespace {
+
+PartitionList to_list(const std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>& positions) {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(positions.size())));
+  for (const auto& [key, position] : positions)
     rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second)->offset = position;
-  if (auto err = rd_kafka_offsets_store(handle_.get(), list.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR && log_)
-    log_(LOG_WARNING, "OFFSET", std::string("offset store failed: ") + rd_kafka_err2str(err));
+  return list;
+}
+
+}  // namespace
+
+void Consumer::commit_finished(bool urgent) {
+  using namespace std::chrono_literals;
+  // Up to a few commits in flight, so a slow broker answer does not hold
+  // back the next positions when the window needs them.
+  constexpr int kMaxCommitsInFlight = 8;
+  constexpr auto kUrgentGap = 10ms;
+  auto now = std::chrono::steady_clock::now();
+  if (commits_in_flight_ >= kMaxCommitsInFlight || now < commit_retry_at_ ||
+      now - last_commit_ < (urgent ? kUrgentGap : commit_interval_))
+    return;
+  auto positions = tracker_.take_committable();
+  if (positions.empty()) return;
+  // The result arrives on commits_ (serve_commit_results), apart from the
+  // record queue, so a full pipeline still hears about it at once.
+  auto err = rd_kafka_commit_queue(handle_.get(), to_list(positions).get(), commits_.get(), nullptr, nullptr);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (const auto& [key, position] : positions) tracker_.commit_failed(key.first, key.second);
+    commit_retry_at_ = now + commit_interval_;
+    return;
+  }
+  ++commits_in_flight_;
+  last_commit_ = now;
+}
+
+void Consumer::serve_commit_results() {
+  while (Event event{rd_kafka_queue_poll(commits_.get(), 0)}) {
+    if (rd_kafka_event_type(event.get()) != RD_KAFKA_EVENT_OFFSET_COMMIT) continue;
+    commits_in_flight_ = std::max(0, commits_in_flight_ - 1);
+    record_commit(rd_kafka_event_error(event.get()), rd_kafka_event_topic_partition_list(event.get()));
+  }
+}
+
+void Consumer::record_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets) {
+  bool failed = err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET;
+  if (failed && (offsets == nullptr || offsets->cnt == 0)) tracker_.commit_failed_all();
+  for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
+    const auto& p = offsets->elems[i];
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && p.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      tracker_.committed(p.topic, p.partition, p.offset);
+    } else {
+      // Coordinator moving, broker down: sent again after the interval.
+      tracker_.commit_failed(p.topic, p.partition);
+      failed = true;
+    }
+  }
+  if (failed) {
+    commit_retry_at_ = std::chrono::steady_clock::now() + commit_interval_;
+    if (log_) log_(LOG_WARNING, "COMMIT", std::string("commit failed: ") + rd_kafka_err2str(err));
+  }
 }
 
 void Consumer::commit_now() {
-  auto err = rd_kafka_commit(handle_.get(), nullptr, /*async=*/0);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET && log_)
-    log_(LOG_WARNING, "COMMIT", std::string("commit failed: ") + rd_kafka_err2str(err));
+  serve_commit_results();
+  auto positions = tracker_.take_committable(/*unconfirmed_too=*/true);
+  if (positions.empty()) return;
+  PartitionList list = to_list(positions);
+  auto err = rd_kafka_commit(handle_.get(), list.get(), /*async=*/0);
+  record_commit(err, list.get());
 }
 
 void Consumer::pause(bool paused) {
@@ -139,12 +228,12 @@ void Consumer::pause(bool paused) {
 void Consumer::wake_on(int fd) {
   Queue queue(rd_kafka_queue_get_consumer(handle_.get()));
   rd_kafka_queue_io_event_enable(queue.get(), fd, "c", 1);
+  rd_kafka_queue_io_event_enable(commits_.get(), fd, "o", 1);
 }
 
 void Consumer::close() {
   if (closed_ || !handle_) return;
   closed_ = true;
-  store_finished_offsets();
   rd_kafka_consumer_close(handle_.get());  // runs the revoke path, which commits
 }
 

@@ -1,8 +1,15 @@
 // The input side: a consumer-group member that hands out InboundEvents and
-// stores offsets only when told the work for them is done.
+// commits offsets only when told the work for them is done.
+//
+// Fetched records wait in a local buffer until the owner takes them; behind
+// it, librdkafka's own queue (bounded by queued.max.messages.kbytes) holds
+// the prefetch. A full pipeline therefore costs no refetch, and commit
+// results and rebalances are still served. Only a buffer that has not moved
+// for a second (SFMC down, say) pauses the partitions, until it is half empty.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -24,22 +31,28 @@ class Consumer {
   using StatsHook = std::function<void(const char* json)>;
 
   // `properties` must contain bootstrap.servers and group.id; the offset
-  // settings that at-least-once depends on are forced here.
-  Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats = {});
+  // settings that at-least-once depends on are forced here. `buffered`: how
+  // many fetched records may wait for take().
+  Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats = {},
+           size_t buffered = 500);
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
   void on_revoke(RevokeHook hook) { revoke_hook_ = std::move(hook); }
 
-  // One event, or nullopt on timeout. Consumer-level errors (broker down,
-  // topic missing) are logged and reported as nullopt; fatal ones throw.
-  std::optional<InboundEvent> poll(std::chrono::milliseconds timeout);
+  // Serves librdkafka without waiting: callbacks (rebalance, commit results)
+  // run, fetched records move to the buffer. Consumer-level errors (broker
+  // down, topic missing) are logged; fatal ones throw.
+  void serve();
+  // The oldest buffered event, now tracked as in flight; nullopt when none.
+  std::optional<InboundEvent> take();
 
   OffsetTracker& offsets() { return tracker_; }
-  // Hands finished positions to librdkafka; its auto-commit sends them.
-  void store_finished_offsets();
-  // Synchronous commit of everything stored (revoke, shutdown).
+  // Commits, asynchronously, the positions finished events allow: every
+  // auto.commit.interval.ms (default 100), or within 10 ms when `urgent`.
+  void commit_finished(bool urgent);
+  // Synchronous commit of every finished position (revoke, shutdown).
   void commit_now();
   // Leaves the group (after the owner has finished its work).
   void close();
@@ -49,10 +62,9 @@ class Consumer {
   // False after librdkafka reported every broker down, until a broker answers.
   bool brokers_up() const { return brokers_up_; }
 
-  // Stops (or restarts) fetching from every assigned partition: the engine's
-  // backpressure. Fetched-but-unread records are dropped and read again.
-  void pause(bool paused);
+  // True while fetching is paused because the buffer is full.
   bool paused() const { return paused_; }
+  size_t buffered() const { return buffer_.size(); }
 
   // Writes a byte to `fd` whenever records or events arrive, so one poll()
   // can wait on Kafka and HTTP together.
@@ -61,17 +73,28 @@ class Consumer {
  private:
   static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                    void* opaque);
-  static void commit_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
-                                void* opaque);
   static int stats_trampoline(rd_kafka_t* rk, char* json, size_t length, void* opaque);
   static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  bool receive();  // false: nothing waiting
+  void serve_commit_results();
+  void record_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
+  void pause(bool paused);
 
   LogHook log_;
   StatsHook stats_;
   RevokeHook revoke_hook_;
   OffsetTracker tracker_;
   Handle handle_;
+  Queue commits_;  // commit results
+  std::deque<InboundEvent> buffer_;
+  size_t capacity_;
+  std::chrono::steady_clock::time_point moving_at_{};  // last take(), or the buffer last not full
+  std::chrono::steady_clock::time_point last_full_poll_{};
+  std::chrono::milliseconds commit_interval_{100};
+  std::chrono::steady_clock::time_point last_commit_{};
+  std::chrono::steady_clock::time_point commit_retry_at_{};
+  int commits_in_flight_ = 0;
   bool assigned_ = false;
   bool closed_ = false;
   bool paused_ = false;

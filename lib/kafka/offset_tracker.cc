@@ -26,12 +26,12 @@ void OffsetTracker::finish(const std::string& topic, int32_t partition, int64_t 
 
 void OffsetTracker::forget(const std::string& topic, int32_t partition) { partitions_.erase({topic, partition}); }
 
-std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>> OffsetTracker::take_committable() {
+std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>> OffsetTracker::take_committable(bool unconfirmed_too) {
   std::vector<std::pair<PartitionKey, int64_t>> moved;
   for (auto& [key, p] : partitions_) {
     if (p.highest_seen < 0) continue;
     int64_t position = p.pending.empty() ? p.highest_seen + 1 : p.pending.begin()->first;
-    if (position > p.last_reported) {
+    if (position > (unconfirmed_too ? p.committed : p.last_reported)) {
       p.last_reported = position;
       moved.emplace_back(key, position);
     }
@@ -42,6 +42,15 @@ std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>> OffsetTracker::take
 void OffsetTracker::committed(const std::string& topic, int32_t partition, int64_t position) {
   auto it = partitions_.find({topic, partition});
   if (it != partitions_.end()) it->second.committed = std::max(it->second.committed, position);
+}
+
+void OffsetTracker::commit_failed(const std::string& topic, int32_t partition) {
+  auto it = partitions_.find({topic, partition});
+  if (it != partitions_.end()) it->second.last_reported = it->second.committed;
+}
+
+void OffsetTracker::commit_failed_all() {
+  for (auto& [key, p] : partitions_) p.last_reported = p.committed;
 }
 
 size_t OffsetTracker::uncommitted() const {

@@ -23,10 +23,14 @@ class OffsetTracker {
   void finish(const std::string& topic, int32_t partition, int64_t offset);
   void forget(const std::string& topic, int32_t partition);
 
-  // Positions (next offset to consume) that moved since the last call.
-  std::vector<std::pair<PartitionKey, int64_t>> take_committable();
+  // Positions (next offset to consume) that moved since the last call; with
+  // `unconfirmed_too`, every position beyond the confirmed commit.
+  std::vector<std::pair<PartitionKey, int64_t>> take_committable(bool unconfirmed_too = false);
   // The broker confirmed a commit of `position`.
   void committed(const std::string& topic, int32_t partition, int64_t position);
+  // A commit failed: the partition's position is taken again.
+  void commit_failed(const std::string& topic, int32_t partition);
+  void commit_failed_all();
 
   size_t in_flight() const;
   // Events consumed but not yet covered by a confirmed commit: what a crash

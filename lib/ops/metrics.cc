@@ -49,6 +49,11 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                      .Help("Events consumed and not yet finished")
                      .Register(registry)
                      .Add({})),
+      window_(prometheus::BuildGauge()
+                  .Name("sfmc_relay_window_events")
+                  .Help("Events consumed and not yet covered by a confirmed offset commit")
+                  .Register(registry)
+                  .Add({})),
       paused_partitions_(prometheus::BuildGauge()
                              .Name("sfmc_relay_paused_partitions")
                              .Help("Input partitions paused by backpressure")

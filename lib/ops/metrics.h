@@ -33,6 +33,7 @@ class Metrics {
   void token_request(bool ok) { (ok ? token_ok_ : token_error_).Increment(); }
   void cooldown(const std::string& account);
   void set_in_flight(double n) { in_flight_.Set(n); }
+  void set_window(double n) { window_.Set(n); }
   void set_paused_partitions(double n) { paused_partitions_.Set(n); }
   void set_lag(const std::string& topic, int32_t partition, double lag);
   void end_to_end(double seconds) { end_to_end_.Observe(seconds); }
@@ -49,6 +50,7 @@ class Metrics {
   prometheus::Counter& token_error_;
   prometheus::Family<prometheus::Counter>& cooldowns_family_;
   prometheus::Gauge& in_flight_;
+  prometheus::Gauge& window_;
   prometheus::Gauge& paused_partitions_;
   prometheus::Family<prometheus::Gauge>& lag_family_;
   prometheus::Histogram& end_to_end_;

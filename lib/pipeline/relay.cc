@@ -187,20 +187,33 @@ void Relay::delivered(const InputCoordinates& input, int64_t event_timestamp_ms,
   }
 }
 
-// One turn of the loop: acknowledgements, due retries, HTTP progress, and a
-// wait of at most `max_wait` for any of them.
-void Relay::turn(milliseconds max_wait) {
+// One turn of the loop: acknowledgements, new events (`consume`), due
+// retries, HTTP progress, and a wait of at most `max_wait` for any of them.
+void Relay::turn(milliseconds max_wait, bool consume) {
   health_.last_turn_ms = Health::now_ms();
   health_.assigned = consumer_.assigned();
   health_.brokers_up = consumer_.brokers_up();
   health_.tokens = client_.tokens_ready();
   metrics_.set_in_flight(static_cast<double>(works_.size()));
+  metrics_.set_window(static_cast<double>(window()));
   metrics_.set_paused_partitions(consumer_.paused() ? static_cast<double>(consumer_.assigned_partitions()) : 0);
   if (hooks_.turned) hooks_.turned();
+  // Emptied before the queues are read: whatever arrives later writes to it
+  // again, so the wait below cannot sleep on a waiting record or report.
   wake_.drain();
   publisher_.poll(milliseconds(0));
   retry_unpublished();
-  consumer_.store_finished_offsets();
+  if (consume) {
+    consumer_.serve();  // commit results, rebalances (a revoke drains here), fetched records
+    // Each admitted event adds at most one to the window.
+    for (size_t used = window(); used < options_.max_in_flight; ++used) {
+      auto event = consumer_.take();
+      if (!event) break;
+      admit(std::move(*event));
+    }
+    // A window half full of finished events waits for a commit: ask at once.
+    consumer_.commit_finished(consumer_.offsets().uncommitted() >= options_.max_in_flight / 2);
+  }
   client_.poll();
   if (auto next = client_.next_wakeup()) {
     auto until = std::chrono::duration_cast<milliseconds>(*next - clock_.now()) + milliseconds(1);
@@ -212,10 +225,10 @@ void Relay::turn(milliseconds max_wait) {
 void Relay::drain(const char* why) {
   auto deadline = clock_.now() + options_.drain_timeout;
   log_.info("finishing events in flight", {{"reason", why}, {"count", std::to_string(works_.size())}});
-  while (!works_.empty() && !fatal_kafka_ && !client_.fatal_error() && clock_.now() < deadline) turn(milliseconds(50));
+  while (!works_.empty() && !fatal_kafka_ && !client_.fatal_error() && clock_.now() < deadline)
+    turn(milliseconds(50), /*consume=*/false);
   int unacknowledged = publisher_.flush(std::chrono::duration_cast<milliseconds>(
       std::max(deadline - clock_.now(), Clock::duration(milliseconds(1000)))));
-  consumer_.store_finished_offsets();
   if (!works_.empty() || unacknowledged > 0)
     log_.warn("gave up on events in flight; they will be consumed again",
               {{"events", std::to_string(works_.size())}, {"unacknowledged", std::to_string(unacknowledged)}});
@@ -229,23 +242,9 @@ void Relay::drain(const char* why) {
 RelayExit Relay::run(const std::atomic<bool>& stop) {
   client_.warm_up();
   if (hooks_.started) hooks_.started();
-  while (!stop && !fatal_kafka_ && !client_.fatal_error()) {
-    // Poll at least once per turn even with a full window: commit
-    // confirmations and rebalances arrive through it. A record fetched just
-    // before the pause is admitted all the same (it cannot be given back).
-    do {
-      auto event = consumer_.poll(milliseconds(0));
-      if (!event) break;
-      admit(std::move(*event));
-    } while (window() < options_.max_in_flight);
-    // Backpressure: a full window stops fetching instead of buffering; it
-    // resumes at three quarters, not at the first free place, because each
-    // pause drops what was already fetched.
-    size_t used = window();
-    if (used >= options_.max_in_flight) consumer_.pause(true);
-    else if (used <= options_.max_in_flight * 3 / 4) consumer_.pause(false);
-    turn(milliseconds(100));
-  }
+  // Backpressure: a full window leaves fetched records in the consumer's
+  // buffer, and a full buffer pauses the input partitions.
+  while (!stop && !fatal_kafka_ && !client_.fatal_error()) turn(milliseconds(100), /*consume=*/true);
   if (hooks_.stopping) hooks_.stopping();
   if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});
   if (!fatal_kafka_) drain("stopping");

@@ -80,7 +80,7 @@ class Relay {
   bool publish_dead_letter(uint64_t id, Work& work);
   void retry_unpublished();
   void delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error);
-  void turn(std::chrono::milliseconds max_wait);
+  void turn(std::chrono::milliseconds max_wait, bool consume);
   void drain(const char* why);
   std::string order_key(const InboundEvent& event) const;
 

@@ -26,7 +26,6 @@ class FakeTransport final : public HttpTransport {
   }
   void poll(std::chrono::milliseconds) override {}
   size_t in_flight() const override { return open.size(); }
-  void wake() override {}
   void watch(int) override {}
 
   // Answers the oldest open request.

@@ -51,8 +51,26 @@ TEST_CASE("uncommitted counts every consumed event a confirmed commit does not c
   CHECK(t.in_flight() == 1);
   CHECK(t.uncommitted() == 10);  // a crash now re-delivers all ten
   t.finish("t", 0, 100);
-  t.take_committable();
-  CHECK(t.uncommitted() == 10);  // stored, not yet confirmed
+  CHECK(t.take_committable() == std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>{{{"t", 0}, 110}});
+  CHECK(t.uncommitted() == 10);  // taken for a commit, not yet confirmed
+  t.committed("t", 0, 105);      // an older commit confirmed late
+  CHECK(t.uncommitted() == 5);
   t.committed("t", 0, 110);
   CHECK(t.uncommitted() == 0);
+}
+
+TEST_CASE("a failed commit gives its position back; a final commit takes every unconfirmed one") {
+  using Positions = std::vector<std::pair<OffsetTracker::PartitionKey, int64_t>>;
+  OffsetTracker t;
+  for (int64_t o = 0; o < 4; ++o) t.begin("t", 0, o);
+  t.begin("t", 1, 7);
+  t.finish("t", 0, 0);
+  t.finish("t", 0, 1);
+  t.finish("t", 1, 7);
+  CHECK(t.take_committable() == Positions{{{"t", 0}, 2}, {{"t", 1}, 8}});
+  CHECK(t.take_committable().empty());  // in flight: not taken twice
+  t.committed("t", 1, 8);
+  t.commit_failed("t", 0);
+  CHECK(t.take_committable() == Positions{{{"t", 0}, 2}});
+  CHECK(t.take_committable(/*unconfirmed_too=*/true) == Positions{{{"t", 0}, 2}});  // not partition 1: confirmed
 }

@@ -10,6 +10,7 @@
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
 #include "contract/message_keys.h"
+#include "core/pooled_document.h"
 #include "sfmc/operations.h"
 
 namespace sfmc {
@@ -157,7 +158,8 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
     return refuse("too_deep", "event value nests deeper than " + std::to_string(limits_.max_depth) + " levels (at byte " +
                   std::to_string(*at) + ")");
 
-  rapidjson::Document doc;
+  PooledDocument pooled;
+  rapidjson::Document& doc = pooled.doc();
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(event.value.data(), event.value.size());
   if (doc.HasParseError())
     return refuse("not_json", std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
@@ -189,7 +191,7 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
 
   const auto& op = info(*operation);
   if (limits_.derive_message_keys) add_derived_message_keys(doc["body"], doc.GetAllocator(), invalid.id);
-  rapidjson::StringBuffer body;
+  rapidjson::StringBuffer body(nullptr, event.value.size() + 512);  // grows no more
   rapidjson::Writer<rapidjson::StringBuffer> writer(body);
   doc["body"].Accept(writer);
   return SendRequest{invalid.id, *operation, invalid.account,

@@ -40,7 +40,7 @@ void put_error(Writer& w, const ErrorDetail& e) {
 }  // namespace
 
 std::string to_json(const Outcome& o) {
-  rapidjson::StringBuffer buffer;
+  rapidjson::StringBuffer buffer(nullptr, 1024);
   Writer w(buffer);
   w.StartObject();
   w.Key("version");

@@ -23,11 +23,11 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
     commit_interval_ = std::chrono::milliseconds(std::stol(it->second));
     properties.erase(it);
   }
-  // librdkafka prefetches up to 64 MiB by default; its queue is the second
-  // stage of the buffer, so less is plenty and memory stays flat whatever
-  // the backlog.
-  properties.try_emplace("queued.max.messages.kbytes", "16384");
-  properties.try_emplace("queued.min.messages", "10000");
+  // librdkafka prefetches up to 64 MiB by default (and fetches up to 50 MB at
+  // once); its queue is only the second stage of the buffer here, so 2 MiB is
+  // plenty, and memory stays flat whatever the backlog.
+  properties.try_emplace("queued.max.messages.kbytes", "2048");
+  properties.try_emplace("fetch.max.bytes", "2097152");
   properties.try_emplace("auto.offset.reset", "earliest");
   properties.try_emplace("enable.partition.eof", "false");
   Conf conf = make_conf(properties);

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "core/pooled_document.h"
+
 namespace sfmc {
 
 namespace {
@@ -92,7 +94,8 @@ Classified classify(const HttpResponse& response, bool is_retry, std::string_vie
     out.errors.push_back({"no response from SFMC: " + response.transport_error, {}, std::nullopt, {}});
     return out;
   }
-  rapidjson::Document doc;
+  PooledDocument pooled;
+  rapidjson::Document& doc = pooled.doc();
   doc.Parse(response.body.c_str());
   bool object = !doc.HasParseError() && doc.IsObject();
 

@@ -50,6 +50,41 @@ def thread_cpu(pid):
     return rows
 
 
+def proc_cpu(pid):
+    """utime+stime of a live process (all threads), in seconds; 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_busy():
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class Budget:
+    """Where the machine's CPU went during one measurement: per process and in all."""
+
+    def __init__(self, **pids):
+        self.pids = pids
+        self.start = {name: proc_cpu(pid) for name, pid in pids.items()}
+        self.busy = machine_busy()
+        self.t0 = time.time()
+
+    def finish(self, per_units, unit="10k"):
+        wall = max(0.001, time.time() - self.t0)
+        d = {f"{name}_cpu_s_per_{unit}": round((proc_cpu(pid) - self.start[name]) / max(1, per_units) * 1e4, 3)
+             for name, pid in self.pids.items()}
+        d["machine_busy_cores"] = round((machine_busy() - self.busy) / wall, 2)
+        return d
+
+
 class Sampler:
     """Samples the daemon's in-flight window from /metrics every 100 ms."""
 
@@ -105,7 +140,7 @@ class Bench:
         self.seq = 0
         # The daemon's librdkafka settings for the benchmark (reported).
         self.producer_properties = {"linger.ms": "5", "batch.size": "1000000", "compression.type": "lz4"}
-        # The consumer runs on the daemon's defaults (a 16 MiB prefetch).
+        # The consumer runs on the daemon's defaults (a 2 MiB prefetch).
         self.consumer_properties = {}
 
     # ---- processes -------------------------------------------------------
@@ -159,6 +194,13 @@ class Bench:
             raise RuntimeError("broker did not start: " + r.stderr[-2000:])
         self.bootstrap = r.stdout.strip().splitlines()[-1]
         log(f"broker at {self.bootstrap}")
+
+    def broker_pid(self):
+        try:
+            with open(os.path.join(self.broker_dir, "broker.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return 0
 
     def start_sim(self, latency_ms):
         cmd = [self.sim, "--record-limit", "0", "--threads", str(SIM_THREADS)]
@@ -277,15 +319,22 @@ class Bench:
         try:
             env = dict(os.environ, SIM_TOKEN=self.token(url), BENCH_BODIES=bodies)
             script = os.path.join(self.root, "tests", "bench", "relay-bench.lua")
+            budget = Budget(sim=sim.pid)
+            wrk_before = os.times()
             r = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script, url],
                                capture_output=True, text=True, env=env, timeout=seconds + 60)
+            wrk_after = os.times()
             rps = float(re.search(r"Requests/sec:\s+([\d.]+)", r.stdout).group(1))
+            cost = budget.finish(rps * seconds)
+            cost["wrk_cpu_s_per_10k"] = round((wrk_after.children_user + wrk_after.children_system -
+                                               wrk_before.children_user - wrk_before.children_system) /
+                                              max(1, rps * seconds) * 1e4, 3)
             errors = re.search(r"non-2xx: (\d+), socket errors: connect (\d+) read (\d+) write (\d+) timeout (\d+)",
                                r.stdout)
             p99 = re.search(r"\s99%\s+(\S+)", r.stdout)
             return {"requests_per_s": rps, "connections": CONNECTIONS, "seconds": seconds,
                     "non_2xx": int(errors.group(1)), "socket_errors": sum(int(x) for x in errors.groups()[1:]),
-                    "p99": p99.group(1) if p99 else None}
+                    "p99": p99.group(1) if p99 else None, **cost}
         finally:
             self.stop(sim)
 
@@ -295,6 +344,7 @@ class Bench:
         self.topics(out)
         sim, url = self.start_sim(latency_ms)
         relay, start_ms, admin = self.start_relay(url, input_topic, out, tag)
+        budget = Budget(sim=sim.pid, broker=self.broker_pid())
         sampler = Sampler(admin)
         profiler = None
         if perf:
@@ -306,6 +356,7 @@ class Bench:
                           "--pid", relay.pid, "--start-ms", start_ms, "--timeout-s", self.args.cap_s,
                           "--stall-s", STALL_S)
             r["threads"] = thread_cpu(relay.pid)
+            r["budget"] = budget.finish(r.get("read", 0))
         finally:
             sampler.finish()
             if profiler:
@@ -523,7 +574,8 @@ def table(r):
                  f"{k['cpu_s'] / max(1, k['read']) * 1e4:9.3f} {k['vmhwm_kb'] / 1024:9.1f}")
     for lat, x in h.items():
         lines.append(f"{'2. HTTP limit (wrk, sim ' + lat + ', c' + str(x['connections']) + ')':44} "
-                     f"{x['requests_per_s']:9.0f}")
+                     f"{x['requests_per_s']:9.0f}  CPU-s/10k: wrk {x.get('wrk_cpu_s_per_10k')}, "
+                     f"sim {x.get('sim_cpu_s_per_10k')}; machine busy {x.get('machine_busy_cores')} cores")
 
     def row(label, x, paced=False):
         lat = x.get("added_latency_ms") if paced else None
@@ -535,6 +587,10 @@ def table(r):
                 f"{x['vmhwm_mib']:9.1f} {lat_text:>12}{window}{trunc}")
     for lat, x in r["relay"].items():
         lines.append(row(f"3. relay backlog {x['events']}, sim {lat}", x))
+        b = x.get("budget") or {}
+        if b:
+            lines.append(f"{'':44} CPU-s/10k beside the relay: sim {b.get('sim_cpu_s_per_10k')}, broker "
+                         f"{b.get('broker_cpu_s_per_10k')}; machine busy {b.get('machine_busy_cores')} cores")
     for lat, x in r["latency"].items():
         if lat == "kafka_path_only":
             lat_ms = x["latency_ms"]

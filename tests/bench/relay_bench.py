@@ -24,8 +24,12 @@ import urllib.request
 
 PARTITIONS = 6
 WINDOW = 1000           # pipeline.max_in_flight
-CONNECTIONS = 256       # http.max_connections (and wrk -c)
-SIM_THREADS = CONNECTIONS + 44
+# http.max_connections (and wrk -c) by simulator latency: what the rate
+# needs (10,000 events/s at 20 ms keep 200 requests in flight), no more.
+# Each idle keep-alive connection costs the simulator (cpp-httplib polls it
+# every 10 ms), so more than needed only measures that.
+CONNECTIONS = {0: 64, 20: 256}
+SIM_THREADS = max(CONNECTIONS.values()) + 44
 OUTCOME_BYTES = 330     # a one-recipient accepted outcome is ~320-340 bytes
 STALL_S = 20            # a run ends when no outcome came for this long
 
@@ -237,7 +241,7 @@ class Bench:
             argv += ["--rate", rate]
         return self.tool(*argv)
 
-    def relay_config(self, sim_url, group, input_topic, outcome_topic, admin_port):
+    def relay_config(self, sim_url, group, input_topic, outcome_topic, admin_port, latency_ms):
         return {
             "kafka": {
                 "bootstrap_servers": self.bootstrap, "group_id": group,
@@ -248,14 +252,14 @@ class Bench:
             "accounts": {"default": {"auth_base_url": sim_url, "client_id": "sim-client",
                                      "client_secret_env": "SFMC_BENCH_SECRET"}},
             "pipeline": {"max_in_flight": WINDOW, "ordering": "key"},
-            "http": {"max_connections": CONNECTIONS},
+            "http": {"max_connections": CONNECTIONS[latency_ms]},
             "admin": {"listen": f"127.0.0.1:{admin_port}"},
             "log": {"level": "warning"},
         }
 
-    def start_relay(self, sim_url, input_topic, outcome_topic, tag):
+    def start_relay(self, sim_url, input_topic, outcome_topic, tag, latency_ms):
         admin = self.free_port()
-        config = self.relay_config(sim_url, self.name("g"), input_topic, outcome_topic, admin)
+        config = self.relay_config(sim_url, self.name("g"), input_topic, outcome_topic, admin, latency_ms)
         path = os.path.join(self.work, f"relay-{tag}.json")
         with open(path, "w") as f:
             json.dump(config, f, indent=1)
@@ -321,7 +325,7 @@ class Bench:
             script = os.path.join(self.root, "tests", "bench", "relay-bench.lua")
             budget = Budget(sim=sim.pid)
             wrk_before = os.times()
-            r = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", script, url],
+            r = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS[latency_ms]}", f"-d{seconds}s", "--latency", "-s", script, url],
                                capture_output=True, text=True, env=env, timeout=seconds + 60)
             wrk_after = os.times()
             rps = float(re.search(r"Requests/sec:\s+([\d.]+)", r.stdout).group(1))
@@ -332,7 +336,7 @@ class Bench:
             errors = re.search(r"non-2xx: (\d+), socket errors: connect (\d+) read (\d+) write (\d+) timeout (\d+)",
                                r.stdout)
             p99 = re.search(r"\s99%\s+(\S+)", r.stdout)
-            return {"requests_per_s": rps, "connections": CONNECTIONS, "seconds": seconds,
+            return {"requests_per_s": rps, "connections": CONNECTIONS[latency_ms], "seconds": seconds,
                     "non_2xx": int(errors.group(1)), "socket_errors": sum(int(x) for x in errors.groups()[1:]),
                     "p99": p99.group(1) if p99 else None, **cost}
         finally:
@@ -343,7 +347,7 @@ class Bench:
         out = self.name("out-" + tag)
         self.topics(out)
         sim, url = self.start_sim(latency_ms)
-        relay, start_ms, admin = self.start_relay(url, input_topic, out, tag)
+        relay, start_ms, admin = self.start_relay(url, input_topic, out, tag, latency_ms)
         budget = Budget(sim=sim.pid, broker=self.broker_pid())
         sampler = Sampler(admin)
         profiler = None
@@ -397,7 +401,7 @@ class Bench:
         inp, out = self.name("in-" + tag), self.name("out-" + tag)
         self.topics(inp, out)
         sim, url = self.start_sim(latency_ms)
-        relay, _, admin = self.start_relay(url, inp, out, tag)
+        relay, _, admin = self.start_relay(url, inp, out, tag, latency_ms)
         count = max(100, int(rate * seconds))
         try:
             self.wait_ready(admin, relay)
@@ -448,7 +452,7 @@ class Bench:
                   "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                               "loadavg_at_start": os.getloadavg()[0], "priority": priority},
                   "settings": {"partitions": PARTITIONS, "pipeline.max_in_flight": WINDOW, "pipeline.ordering": "key",
-                               "http.max_connections": CONNECTIONS, "sim --threads": SIM_THREADS,
+                               "http.max_connections by sim latency": CONNECTIONS, "sim --threads": SIM_THREADS,
                                "kafka.producer_properties": self.producer_properties,
                                "kafka.consumer_properties": self.consumer_properties,
                                "events": "transactional.sms.send, 1 recipient with 14 attributes, 1.0-2.0 KB "

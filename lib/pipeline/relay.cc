@@ -205,12 +205,16 @@ void Relay::turn(milliseconds max_wait, bool consume) {
   retry_unpublished();
   if (consume) {
     consumer_.serve();  // commit results, rebalances (a revoke drains here), fetched records
-    // Each admitted event adds at most one to the window.
-    for (size_t used = window(); used < options_.max_in_flight; ++used) {
+    // Each admitted event adds at most one to the window. A few at a time,
+    // so answers waiting on the sockets are read between them.
+    constexpr size_t kAdmitPerTurn = 64;
+    size_t used = window();
+    for (size_t n = 0; n < kAdmitPerTurn && used < options_.max_in_flight; ++n, ++used) {
       auto event = consumer_.take();
       if (!event) break;
       admit(std::move(*event));
     }
+    if (used < options_.max_in_flight && consumer_.buffered() > 0) max_wait = milliseconds(0);
     // A window half full of finished events waits for a commit: ask at once.
     consumer_.commit_finished(consumer_.offsets().uncommitted() >= options_.max_in_flight / 2);
   }

@@ -247,7 +247,8 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
   client_.warm_up();
   if (hooks_.started) hooks_.started();
   // Backpressure: a full window leaves fetched records in the consumer's
-  // buffer, and a full buffer pauses the input partitions.
+  // buffer; a full buffer that has not moved for a second pauses the input
+  // partitions.
   while (!stop && !fatal_kafka_ && !client_.fatal_error()) turn(milliseconds(100), /*consume=*/true);
   if (hooks_.stopping) hooks_.stopping();
   if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});

@@ -5,7 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <set>
+#include <unordered_set>
 
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
@@ -61,22 +61,58 @@ int escape_unit(std::string_view json, size_t at) {
 
 }  // namespace
 
+namespace {
+
+// The way down to a value: member names and array indexes, made into a JSON
+// pointer only when there is something to report.
+struct Step {
+  std::string_view name;
+  rapidjson::SizeType index = 0;
+  bool is_index = false;
+};
+
+std::string pointer_to(const std::vector<Step>& path) {
+  std::string pointer;
+  for (const auto& step : path) pointer += "/" + (step.is_index ? std::to_string(step.index) : pointer_token(step.name));
+  return pointer;
+}
+
+std::string_view name_of(const rapidjson::Value::ConstMemberIterator& m) {
+  return {m->name.GetString(), m->name.GetStringLength()};
+}
+
 // JSON allows repeated member names, but readers disagree on which one
 // counts (we validate the first, SFMC may use the last): refuse them.
-static void find_repeated_members(const rapidjson::Value& value, const std::string& at, std::vector<ErrorDetail>& errors) {
+void find_repeated_members(const rapidjson::Value& value, std::vector<Step>& path, std::vector<ErrorDetail>& errors) {
   if (value.IsArray()) {
-    for (rapidjson::SizeType i = 0; i < value.Size(); ++i)
-      find_repeated_members(value[i], at + "/" + std::to_string(i), errors);
-  } else if (value.IsObject()) {
-    std::set<std::string_view> names;
-    for (const auto& m : value.GetObject()) {
-      std::string_view name(m.name.GetString(), m.name.GetStringLength());
-      std::string pointer = at + "/" + pointer_token(name);
-      if (!names.insert(name).second) errors.push_back({"member \"" + std::string(name) + "\" appears more than once", pointer, std::nullopt, {}});
-      find_repeated_members(m.value, pointer, errors);
+    for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+      path.push_back({{}, i, true});
+      find_repeated_members(value[i], path, errors);
+      path.pop_back();
     }
+    return;
+  }
+  if (!value.IsObject()) return;
+  // Small objects (nearly all) compare names pairwise; large ones hash them.
+  constexpr rapidjson::SizeType kPairwise = 32;
+  std::unordered_set<std::string_view> seen;
+  bool hashing = value.MemberCount() > kPairwise;
+  for (auto m = value.MemberBegin(); m != value.MemberEnd(); ++m) {
+    std::string_view name = name_of(m);
+    bool repeated = false;
+    if (hashing) {
+      repeated = !seen.insert(name).second;
+    } else {
+      for (auto earlier = value.MemberBegin(); earlier != m && !repeated; ++earlier) repeated = name_of(earlier) == name;
+    }
+    path.push_back({name, 0, false});
+    if (repeated) errors.push_back({"member \"" + std::string(name) + "\" appears more than once", pointer_to(path), std::nullopt, {}});
+    find_repeated_members(m->value, path, errors);
+    path.pop_back();
   }
 }
+
+}  // namespace
 
 std::optional<size_t> unpaired_low_surrogate(std::string_view json) {
   bool in_string = false;
@@ -164,7 +200,8 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   if (doc.HasParseError())
     return refuse("not_json", std::string("event value is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
                   " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
-  find_repeated_members(doc, "", invalid.errors);
+  std::vector<Step> path;
+  find_repeated_members(doc, path, invalid.errors);
   if (!invalid.errors.empty()) invalid.reason = "not_json";
   if (auto id = string_member(doc, "id"); !id.empty()) invalid.id = id;
   if (auto account = string_member(doc, "account"); !account.empty()) invalid.account = account;

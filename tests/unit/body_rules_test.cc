@@ -114,3 +114,21 @@ TEST_CASE("a repeated member name is refused: readers disagree on which value co
   CHECK(errors[0].message == "member \"to\" appears more than once");
   CHECK(std::get<InvalidEvent>(d).reason == "not_json");
 }
+
+TEST_CASE("repeated members are found in large objects too, each repeat once, with escaped pointers") {
+  EventDecoder decoder;
+  InboundEvent e;
+  std::string attributes;
+  for (int i = 0; i < 40; ++i) attributes += "\"k" + std::to_string(i) + "\":\"v\",";
+  attributes += R"("a/b":"1","k7":"again","a/b":"2","a/b":"3")";
+  e.value = R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"1"},{"to":"2","attributes":{)" +
+            attributes + "}}]}}";
+  Decoded d = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(d));
+  const auto& errors = std::get<InvalidEvent>(d).errors;
+  REQUIRE(errors.size() == 3);
+  CHECK(errors[0].pointer == "/body/recipients/1/attributes/k7");
+  CHECK(errors[1].pointer == "/body/recipients/1/attributes/a~1b");
+  CHECK(errors[2].pointer == "/body/recipients/1/attributes/a~1b");
+  CHECK(errors[1].message == "member \"a/b\" appears more than once");
+}

@@ -75,7 +75,6 @@ void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_
   if (revoke_hook_) revoke_hook_();
   commit_now();
   buffer_.clear();  // fetched, not started: the partitions' next owner reads them
-  pause(false);
   // Answers to commits of the old generation may never come.
   commits_in_flight_ = 0;
   for (int i = 0; i < parts->cnt; ++i) tracker_.forget(parts->elems[i].topic, parts->elems[i].partition);
@@ -167,12 +166,9 @@ void Consumer::commit_finished(bool urgent) {
   if (positions.empty()) return;
   // The result arrives on commits_ (serve_commit_results), apart from the
   // record queue, so a full pipeline still hears about it at once.
-  auto err = rd_kafka_commit_queue(handle_.get(), to_list(positions).get(), commits_.get(), nullptr, nullptr);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (const auto& [key, position] : positions) tracker_.commit_failed(key.first, key.second);
-    commit_retry_at_ = now + commit_interval_;
-    return;
-  }
+  PartitionList list = to_list(positions);
+  auto err = rd_kafka_commit_queue(handle_.get(), list.get(), commits_.get(), nullptr, nullptr);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return record_commit(err, list.get());
   ++commits_in_flight_;
   last_commit_ = now;
 }

@@ -38,30 +38,31 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def read_stat(path):
+    """(command name, utime+stime in seconds) from a /proc .../stat file; None if gone."""
+    try:
+        with open(path) as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return stat[stat.index("(") + 1:stat.rindex(")")], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def thread_cpu(pid):
     """CPU seconds per thread of a live process, in creation (tid) order."""
-    ticks = os.sysconf("SC_CLK_TCK")
     rows = []
     for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        rows.append({"tid": int(tid), "name": name, "cpu_s": round((int(fields[11]) + int(fields[12])) / ticks, 2)})
+        stat = read_stat(f"/proc/{pid}/task/{tid}/stat")
+        if stat:
+            rows.append({"tid": int(tid), "name": stat[0], "cpu_s": round(stat[1], 2)})
     return rows
 
 
 def proc_cpu(pid):
     """utime+stime of a live process (all threads), in seconds; 0 if gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    stat = read_stat(f"/proc/{pid}/stat")
+    return stat[1] if stat else 0.0
 
 
 def machine_busy():

@@ -363,11 +363,11 @@ int cmd_passthrough(const Args& args) {
                                                    {"enable.auto.commit", "true"},
                                                    {"auto.offset.reset", "earliest"},
                                                    {"enable.partition.eof", "false"}});
-  // The daemon's producer settings: idempotent, linger 5 ms, lz4.
+  // The daemon's producer settings: idempotent, linger 20 ms, lz4.
   Kafka producer = make_client(RD_KAFKA_PRODUCER,
                                {{"bootstrap.servers", bootstrap},
                                 {"enable.idempotence", "true"},
-                                {"linger.ms", args.get("linger-ms", "5")},
+                                {"linger.ms", args.get("linger-ms", "20")},
                                 {"compression.type", "lz4"}},
                                &on_passed, &state);
   rd_kafka_poll_set_consumer(consumer.get());

@@ -145,7 +145,7 @@ class Bench:
         self.seq = 0
         # The daemon's librdkafka settings for the benchmark (reported).
         # Both clients run on the daemon's defaults (producer linger 20 ms and
-        # lz4, a 16 MiB prefetch).
+        # lz4, an 8 MiB prefetch).
         self.producer_properties = {}
         self.consumer_properties = {}
 

@@ -115,6 +115,8 @@ void find_repeated_members(const rapidjson::Value& value, std::vector<Step>& pat
 }  // namespace
 
 std::optional<size_t> unpaired_low_surrogate(std::string_view json) {
+  // Most events have no \u escape at all; finding none is a fast search.
+  if (json.find("\\u") == std::string_view::npos) return std::nullopt;
   bool in_string = false;
   bool after_high = false;  // the previous escape was a high surrogate
   for (size_t i = 0; i < json.size(); ++i) {

@@ -210,29 +210,30 @@ void CurlTransport::poll(std::chrono::milliseconds max_wait) {
     done(std::move(response));
     finished_any = true;
   }
-  int running = 0;
   // A due timer first: new transfers start from it.
-  if (timer_ && *timer_ <= steady_clock::now()) {
-    timer_.reset();
-    curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
-    finished_any |= read_done();
-  }
+  if (run_due_timer()) finished_any |= read_done();
   milliseconds wait = finished_any ? milliseconds(0) : std::max(max_wait, milliseconds(0));
   if (timer_) wait = std::clamp(ceil<milliseconds>(*timer_ - steady_clock::now()), milliseconds(0), wait);
 
   epoll_event events[64];
   int n = epoll_wait(epoll_, events, 64, static_cast<int>(wait.count()));
+  int running = 0;
   for (int i = 0; i < n; ++i) {
     if (events[i].data.fd < 0) continue;  // a watched descriptor: its owner reads it
     int flags = (events[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) | (events[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                 (events[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
     curl_multi_socket_action(multi_.get(), events[i].data.fd, flags, &running);
   }
-  if (timer_ && *timer_ <= steady_clock::now()) {
-    timer_.reset();
-    curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
-  }
+  run_due_timer();
   read_done();
+}
+
+bool CurlTransport::run_due_timer() {
+  if (!timer_ || *timer_ > std::chrono::steady_clock::now()) return false;
+  timer_.reset();
+  int running = 0;
+  curl_multi_socket_action(multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
+  return true;
 }
 
 }  // namespace sfmc

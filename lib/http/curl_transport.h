@@ -71,6 +71,7 @@ class CurlTransport final : public HttpTransport {
   std::string configure(Transfer& t);
   void launch(HttpRequest request, Callback done);
   bool read_done();  // true when a callback ran
+  bool run_due_timer();  // true when curl's timer was due (and has run)
   void finish(CURL* easy, CURLcode result);
   static int on_socket(CURL* easy, curl_socket_t socket, int what, void* self, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);

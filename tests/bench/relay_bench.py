@@ -90,6 +90,12 @@ class Budget:
         return d
 
 
+def metric_value(text, name):
+    """An unlabelled sample from a Prometheus text page; None when absent."""
+    m = re.search(r"^" + name + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
 class Sampler:
     """Samples the daemon's in-flight window from /metrics every 100 ms."""
 
@@ -101,19 +107,16 @@ class Sampler:
         self.thread.start()
 
     def loop(self):
-        def value(text, name):
-            m = re.search(r"^" + name + r" (\S+)$", text, re.M)
-            return float(m.group(1)) if m else None
         while not self.done.wait(0.1):
             try:
                 with urllib.request.urlopen(self.url, timeout=2) as r:
                     text = r.read().decode()
             except Exception:
                 continue
-            consumed = value(text, "sfmc_relay_events_consumed_total")
+            consumed = metric_value(text, "sfmc_relay_events_consumed_total")
             if consumed:  # from the first event on
-                self.samples.append((value(text, "sfmc_relay_in_flight_events"),
-                                     value(text, "sfmc_relay_paused_partitions"), consumed))
+                self.samples.append((metric_value(text, "sfmc_relay_in_flight_events"),
+                                     metric_value(text, "sfmc_relay_paused_partitions"), consumed))
 
     def finish(self):
         self.done.set()
@@ -398,8 +401,7 @@ class Bench:
         metrics = f"http://127.0.0.1:{admin}/metrics"
 
         def consumed():
-            m = re.search(r"^sfmc_relay_events_consumed_total (\S+)$", self.http(metrics)[1], re.M)
-            return float(m.group(1)) if m else 0.0
+            return metric_value(self.http(metrics)[1], "sfmc_relay_events_consumed_total") or 0.0
 
         produced, rounds = 0, 0
         try:

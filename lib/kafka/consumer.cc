@@ -119,6 +119,7 @@ std::optional<InboundEvent> Consumer::take() {
   if (buffer_.empty()) return std::nullopt;
   InboundEvent event = std::move(buffer_.front());
   buffer_.pop_front();
+  moving_at_ = std::chrono::steady_clock::now();
   tracker_.begin(event.input.topic, event.input.partition, event.input.offset);
   return event;
 }

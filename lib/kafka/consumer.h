@@ -89,7 +89,7 @@ class Consumer {
   Queue commits_;  // commit results
   std::deque<InboundEvent> buffer_;
   size_t capacity_;
-  std::chrono::steady_clock::time_point moving_at_{};  // when serve() last found the buffer not full
+  std::chrono::steady_clock::time_point moving_at_{};  // last take(), or the buffer last not full
   std::chrono::steady_clock::time_point last_full_poll_{};
   std::chrono::milliseconds commit_interval_{100};
   std::chrono::steady_clock::time_point last_commit_{};

@@ -152,7 +152,8 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   };
   Relay relay(consumer, publisher, decoder, client, transport, clock, metrics, health, log, config.pipeline,
               systemd_hooks(on_turn));
-  log.info("started", {{"version", SFMC_RELAY_VERSION}, {"group", config.consumer_properties.at("group.id")},
+  log.info("started", {{"version", SFMC_RELAY_VERSION}, {"librdkafka", kafka::library_version()},
+                       {"group", config.consumer_properties.at("group.id")},
                        {"outcome_topic", config.pipeline.outcome_topic},
                        {"max_in_flight", std::to_string(config.pipeline.max_in_flight)},
                        {"admin", config.admin_listen.empty() ? "off" : config.admin_listen + " (port " + std::to_string(admin.port()) + ")"}});
@@ -173,7 +174,7 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version") {
-    std::cout << "sfmc-relay " << SFMC_RELAY_VERSION << "\n";
+    std::cout << "sfmc-relay " << SFMC_RELAY_VERSION << " (librdkafka " << sfmc::kafka::library_version() << ")\n";
     return 0;
   }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string_view>
 
 namespace sfmc::kafka {
 
@@ -66,31 +67,71 @@ void Consumer::rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kaf
   static_cast<Consumer*>(opaque)->rebalance(err, parts);
 }
 
+// The classic protocol's eager assignors hand out and take back the whole
+// assignment; cooperative-sticky and the consumer protocol (KIP-848) add and
+// remove partitions incrementally, through other calls.
 void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
-  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    rd_kafka_assign(handle_.get(), parts);
-    assigned_ = true;
-    brokers_up_ = true;
-    assigned_partitions_ = static_cast<size_t>(parts->cnt);
-    // librdkafka keeps a partition's pause across assignments: start afresh.
-    rd_kafka_resume_partitions(handle_.get(), parts);
-    paused_ = false;
-    moving_at_ = std::chrono::steady_clock::now();
-    if (log_) log_(LOG_INFO, "REBALANCE", "assigned " + std::to_string(parts->cnt) + " partition(s)");
+  bool incremental = std::string_view(rd_kafka_rebalance_protocol(handle_.get())) == "COOPERATIVE";
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) return assign(parts, incremental);
+  if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && log_)
+    log_(LOG_ERR, "REBALANCE", std::string("rebalance failed, giving up the assignment: ") + rd_kafka_err2str(err));
+  revoke(parts, incremental);
+}
+
+void Consumer::assign(rd_kafka_topic_partition_list_t* parts, bool incremental) {
+  std::string error;
+  if (incremental) {
+    if (Error refused{rd_kafka_incremental_assign(handle_.get(), parts)}) error = rd_kafka_error_string(refused.get());
+  } else if (auto err = rd_kafka_assign(handle_.get(), parts); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = rd_kafka_err2str(err);
+  }
+  assignment_error_ = error;
+  if (!error.empty()) {
+    if (log_) log_(LOG_ERR, "REBALANCE", "cannot take " + std::to_string(parts->cnt) + " assigned partition(s): " + error);
     return;
   }
-  // Revoke: finish what we hold, commit it while we still own the
-  // partitions, then let them go.
-  if (revoke_hook_) revoke_hook_();
+  assigned_ = true;
+  brokers_up_ = true;
+  assigned_partitions_ = (incremental ? assigned_partitions_ : 0) + static_cast<size_t>(parts->cnt);
+  // librdkafka keeps a partition's pause across assignments: new partitions
+  // take the state of the others.
+  if (paused_)
+    rd_kafka_pause_partitions(handle_.get(), parts);
+  else
+    rd_kafka_resume_partitions(handle_.get(), parts);
+  moving_at_ = std::chrono::steady_clock::now();
+  if (log_)
+    log_(LOG_INFO, "REBALANCE",
+         "assigned " + std::to_string(parts->cnt) + " partition(s)" +
+             (incremental ? ", " + std::to_string(assigned_partitions_) + " in all" : std::string()));
+}
+
+void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) {
+  bool lost = rd_kafka_assignment_lost(handle_.get());
+  Partitions revoked;
+  for (int i = 0; i < parts->cnt; ++i) revoked.emplace(parts->elems[i].topic, parts->elems[i].partition);
+  // Finish what we hold, commit it while we still own the partitions, then
+  // let them go.
+  if (revoke_hook_) revoke_hook_(revoked);
   commit_now();
-  buffer_.clear();  // fetched, not started: the partitions' next owner reads them
-  // Answers to commits of the old generation may never come.
-  commits_in_flight_ = 0;
-  for (int i = 0; i < parts->cnt; ++i) tracker_.forget(parts->elems[i].topic, parts->elems[i].partition);
-  rd_kafka_assign(handle_.get(), nullptr);
-  assigned_ = false;
-  assigned_partitions_ = 0;
-  if (log_) log_(LOG_INFO, "REBALANCE", "revoked " + std::to_string(parts->cnt) + " partition(s)");
+  // Fetched, not started: the partitions' next owner reads them.
+  std::erase_if(buffer_, [&](const InboundEvent& e) { return revoked.count({e.input.topic, e.input.partition}) > 0; });
+  for (const auto& [topic, partition] : revoked) tracker_.forget(topic, partition);
+  std::string error;
+  if (incremental) {
+    if (Error refused{rd_kafka_incremental_unassign(handle_.get(), parts)}) error = rd_kafka_error_string(refused.get());
+  } else {
+    if (auto err = rd_kafka_assign(handle_.get(), nullptr); err != RD_KAFKA_RESP_ERR_NO_ERROR) error = rd_kafka_err2str(err);
+    commits_in_flight_ = 0;  // answers to commits of the old generation may never come
+  }
+  if (!error.empty() && log_) log_(LOG_ERR, "REBALANCE", "cannot give up revoked partitions: " + error);
+  assigned_partitions_ -= std::min(assigned_partitions_, revoked.size());
+  if (!incremental || lost) assigned_ = false;  // a member again once the group answers
+  if (assigned_partitions_ == 0) paused_ = false;
+  if (log_)
+    log_(LOG_INFO, "REBALANCE",
+         std::string(lost ? "lost " : "revoked ") + std::to_string(parts->cnt) + " partition(s)" +
+             (incremental ? ", " + std::to_string(assigned_partitions_) + " left" : std::string()));
 }
 
 void Consumer::serve() {

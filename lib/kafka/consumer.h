@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,12 @@ namespace sfmc::kafka {
 
 class Consumer {
  public:
-  // Called inside poll() when partitions are about to be revoked, before the
-  // final commit: the owner must finish (or give up) the work it holds for them.
-  using RevokeHook = std::function<void()>;
+  using Partitions = std::set<OffsetTracker::PartitionKey>;
+  // Called inside serve() when partitions are about to be revoked, before
+  // their final commit: the owner must finish (or give up) the work it holds
+  // for them. Under an incremental (cooperative) rebalance the other
+  // partitions stay assigned and their work goes on.
+  using RevokeHook = std::function<void(const Partitions& revoked)>;
   using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
   // librdkafka's statistics JSON (every statistics.interval.ms), on its thread.
   using StatsHook = std::function<void(const char* json)>;
@@ -57,7 +61,11 @@ class Consumer {
   // Leaves the group (after the owner has finished its work).
   void close();
 
+  // True once the group gave this member its partitions (possibly none),
+  // until they are revoked all at once or the assignment is lost.
   bool assigned() const { return assigned_; }
+  // Why librdkafka refused the last assignment; empty when it took it.
+  const std::string& assignment_error() const { return assignment_error_; }
   size_t assigned_partitions() const { return assigned_partitions_; }
   // False after librdkafka reported every broker down, until a broker answers.
   bool brokers_up() const { return brokers_up_; }
@@ -76,6 +84,8 @@ class Consumer {
   static int stats_trampoline(rd_kafka_t* rk, char* json, size_t length, void* opaque);
   static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  void assign(rd_kafka_topic_partition_list_t* parts, bool incremental);
+  void revoke(rd_kafka_topic_partition_list_t* parts, bool incremental);
   bool receive();  // false: nothing waiting
   void serve_commit_results();
   void record_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
@@ -100,6 +110,7 @@ class Consumer {
   bool paused_ = false;
   bool brokers_up_ = false;
   size_t assigned_partitions_ = 0;
+  std::string assignment_error_;
 };
 
 }  // namespace sfmc::kafka

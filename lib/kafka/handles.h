@@ -43,4 +43,7 @@ Conf make_conf(const Properties& properties);
 // Creates the client; throws std::runtime_error with librdkafka's reason.
 Handle make_client(rd_kafka_type_t type, Conf conf);
 
+// The librdkafka the process runs with ("2.15.0").
+inline const char* library_version() { return rd_kafka_version_str(); }
+
 }  // namespace sfmc::kafka

@@ -23,6 +23,7 @@ AdminServer::AdminServer(prometheus::Registry& registry, Health& health)
     std::string why;
     if (!health_.alive()) why += "loop stalled; ";
     if (!health_.assigned) why += "no partitions assigned yet; ";
+    if (health_.assignment_refused) why += "librdkafka refused the partition assignment (see the log); ";
     if (!health_.tokens) why += "no SFMC token yet; ";
     if (!health_.brokers_up) why += "Kafka brokers unreachable; ";
     response.status = why.empty() ? 200 : 503;

@@ -81,7 +81,9 @@ class Relay {
   void retry_unpublished();
   void delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error);
   void turn(std::chrono::milliseconds max_wait, bool consume);
-  void drain(const char* why);
+  // Finishes the events of `partitions` (all events when null) in flight,
+  // up to the drain timeout, and forgets what is left of them.
+  void drain(const char* why, const kafka::Consumer::Partitions* partitions = nullptr);
   std::string order_key(const InboundEvent& event) const;
 
   kafka::Consumer& consumer_;

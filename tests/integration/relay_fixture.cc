@@ -5,6 +5,7 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace sfmc::test {
@@ -25,6 +26,22 @@ rapidjson::Document parse_json(const std::string& text) {
   return doc;
 }
 
+namespace {
+
+// SFMC_TEST_GROUP_PROTOCOL=consumer runs the daemons with the consumer group
+// protocol of KIP-848, whose session timeout and heartbeat the broker sets
+// (tests/kafka/broker: 6 s and 0.5 s, as here for the classic protocol).
+std::string consumer_properties() {
+  const char* protocol = std::getenv("SFMC_TEST_GROUP_PROTOCOL");
+  if (protocol != nullptr && std::string_view(protocol) == "consumer")
+    return R"({"group.protocol": "consumer", "auto.commit.interval.ms": "200",
+               "topic.metadata.refresh.interval.ms": "1000"})";
+  return R"({"auto.commit.interval.ms": "200", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
+             "topic.metadata.refresh.interval.ms": "1000"})";
+}
+
+}  // namespace
+
 RelayUnderTest::RelayUnderTest(RelayOptions options)
     : bootstrap(options.bootstrap.empty() ? broker_bootstrap() : options.bootstrap),
       options_(std::move(options)),
@@ -38,9 +55,7 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
     "kafka": {"bootstrap_servers": ")" << bootstrap << R"(", "group_id": ")" << group << R"(",
               "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"
                              << (options_.dead_letters ? R"("dead_letter_topic": ")" + dead_letters + "\"," : "") << R"(
-              "consumer_properties": {"auto.commit.interval.ms": "200", "session.timeout.ms": "6000",
-                                      "heartbeat.interval.ms": "500",
-                                      "topic.metadata.refresh.interval.ms": "1000"}},
+              "consumer_properties": )" << consumer_properties() << R"(},
     "accounts": {"default": {"auth_base_url": ")" << sim.base_url() << R"(", "client_id": "sim-client",
                              "client_secret_env": "SFMC_TEST_SECRET"}},
     "admin": {"listen": "127.0.0.1:0"},

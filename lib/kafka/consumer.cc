@@ -13,6 +13,10 @@ void Consumer::log_trampoline(const rd_kafka_t* rk, int level, const char* facil
   if (self->log_) self->log_(level, facility, message);
 }
 
+namespace {
+constexpr int kFetchQueueBackoffSince = 0x020200ff;  // librdkafka 2.2.0
+}  // namespace
+
 Consumer::Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats,
                    size_t buffered)
     : log_(std::move(log)), stats_(std::move(stats)), capacity_(std::max<size_t>(1, buffered)) {
@@ -25,17 +29,24 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
     properties.erase(it);
   }
   // librdkafka prefetches up to 64 MiB by default (and fetches up to 50 MB at
-  // once). Less keeps memory flat whatever the backlog, but not too little:
-  // once its queue reaches this limit, librdkafka 2.0 fetches again only at
-  // its broker thread's next wake-up, up to a second later, so the queue must
-  // hold about a second of input. Measured here with 1.4 KB events: 2 MiB
-  // held the relay to 3,600 events/s, 8 MiB to 7,400, and 16 MiB let it reach
-  // 11,000 (32 MiB did no better). But a prefetch larger than a small backlog
-  // makes memory depend on the backlog: 8 MiB stays below the 14 MB of a
-  // 10,000-event backlog, 16 MiB does not (peak RSS +22 % from 10k to 1M).
-  // Small fetches overshoot the limit less: the peak of a long run is 5 MiB
-  // lower with 1 MiB fetches than with 2 MiB ones.
-  properties.try_emplace("queued.max.messages.kbytes", "8192");
+  // once). Less keeps memory flat whatever the backlog. Once its queue is at
+  // the limit, librdkafka (from 2.2) fetches that partition again after
+  // fetch.queue.backoff.ms, 1 s by default, which capped the relay at one
+  // prefetch a second; 10 ms does not. The queue then needs to cover only
+  // that pause: with 1.5 KB events at about 12,000 events/s, 2, 4 and 8 MiB
+  // ran alike, and 4 MiB leaves room for faster input and larger events.
+  // librdkafka 2.0 (SFMC_RELAY_SYSTEM_LIBRDKAFKA on Debian 12) has no such
+  // setting: it fetches again only at its broker thread's next wake-up, up
+  // to a second later, so its queue must hold about a second of input (8 MiB
+  // gave 7,400 events/s; 16 MiB makes memory depend on the backlog). Small
+  // fetches overshoot the limit less: the peak of a long run is 5 MiB lower
+  // with 1 MiB fetches than with 2 MiB ones.
+  if (rd_kafka_version() >= kFetchQueueBackoffSince) {
+    properties.try_emplace("fetch.queue.backoff.ms", "10");
+    properties.try_emplace("queued.max.messages.kbytes", "4096");
+  } else {
+    properties.try_emplace("queued.max.messages.kbytes", "8192");
+  }
   properties.try_emplace("fetch.max.bytes", "1048576");
   properties.try_emplace("max.partition.fetch.bytes", "262144");
   properties.try_emplace("auto.offset.reset", "earliest");
@@ -102,8 +113,7 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   moving_at_ = std::chrono::steady_clock::now();
   if (log_)
     log_(LOG_INFO, "REBALANCE",
-         "assigned " + std::to_string(parts->cnt) + " partition(s)" +
-             (incremental ? ", " + std::to_string(assigned_partitions_) + " in all" : std::string()));
+         "assigned " + std::to_string(parts->cnt) + " partition(s) (" + std::to_string(assigned_partitions_) + " held)");
 }
 
 void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) {
@@ -130,8 +140,8 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   if (assigned_partitions_ == 0) paused_ = false;
   if (log_)
     log_(LOG_INFO, "REBALANCE",
-         std::string(lost ? "lost " : "revoked ") + std::to_string(parts->cnt) + " partition(s)" +
-             (incremental ? ", " + std::to_string(assigned_partitions_) + " left" : std::string()));
+         std::string(lost ? "lost " : "revoked ") + std::to_string(parts->cnt) + " partition(s) (" +
+             std::to_string(assigned_partitions_) + " held)");
 }
 
 void Consumer::serve() {

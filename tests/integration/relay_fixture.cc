@@ -66,6 +66,7 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
 
 RelayUnderTest::~RelayUnderTest() {
   daemons_.clear();  // SIGKILLs what still runs
+  if (std::getenv("SFMC_TEST_KEEP_LOGS") != nullptr) return;  // the daemons' logs and configuration stay in dir_
   std::error_code ignored;
   std::filesystem::remove_all(dir_, ignored);
 }

@@ -111,7 +111,7 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   else
     rd_kafka_resume_partitions(handle_.get(), parts);
   moving_at_ = std::chrono::steady_clock::now();
-  if (log_)
+  if (log_ && (parts->cnt > 0 || !incremental))  // an incremental rebalance may add nothing
     log_(LOG_INFO, "REBALANCE",
          "assigned " + std::to_string(parts->cnt) + " partition(s) (" + std::to_string(assigned_partitions_) + " held)");
 }

@@ -101,7 +101,7 @@ class Sampler:
 
     def __init__(self, admin_port):
         self.url = f"http://127.0.0.1:{admin_port}/metrics"
-        self.samples = []  # (in flight, paused partitions, consumed)
+        self.samples = []  # (in flight, paused partitions, consumed, window)
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
@@ -116,7 +116,8 @@ class Sampler:
             consumed = metric_value(text, "sfmc_relay_events_consumed_total")
             if consumed:  # from the first event on
                 self.samples.append((metric_value(text, "sfmc_relay_in_flight_events"),
-                                     metric_value(text, "sfmc_relay_paused_partitions"), consumed))
+                                     metric_value(text, "sfmc_relay_paused_partitions"), consumed,
+                                     metric_value(text, "sfmc_relay_window_events")))
 
     def finish(self):
         self.done.set()
@@ -129,7 +130,9 @@ class Sampler:
         n = len(s)
         return {"samples": n, "in_flight_mean": round(sum(x[0] for x in s) / n),
                 "share_empty": round(sum(1 for x in s if x[0] == 0) / n, 2),
-                "share_paused": round(sum(1 for x in s if x[1]) / n, 2)}
+                "share_paused": round(sum(1 for x in s if x[1]) / n, 2),
+                "window_mean": round(sum(x[3] or 0 for x in s) / n),
+                "share_window_full": round(sum(1 for x in s if (x[3] or 0) >= WINDOW) / n, 2)}
 
 
 class Bench:
@@ -462,9 +465,11 @@ class Bench:
         sim, url = self.start_sim(latency_ms)
         relay, _, admin = self.start_relay(url, inp, out, tag, latency_ms)
         count = max(100, int(rate * seconds))
+        sampler = None
         try:
             self.wait_ready(admin, relay)
             time.sleep(0.5)
+            sampler = Sampler(admin)
             collector = subprocess.Popen([self.kafka_bench, "collect", "--bootstrap", self.bootstrap, "--topic", out,
                                           "--count", str(count), "--pid", str(relay.pid),
                                           "--timeout-s", str(seconds + 60), "--stall-s", str(STALL_S)],
@@ -472,9 +477,12 @@ class Bench:
             produced = self.produce(inp, count, self.name("paced"), rate)
             r = json.loads(collector.communicate(timeout=seconds + 180)[0].strip().splitlines()[-1])
         finally:
+            if sampler:
+                sampler.finish()
             self.stop(relay)
             self.stop(sim)
         r.update(self.derive(r, latency_ms))
+        r["window"] = sampler.summary() if sampler else {}
         r.update({"rate": round(rate), "events": count, "sim_latency_ms": latency_ms,
                   "produced_events_per_s": produced.get("events_per_s")})
         return r
@@ -715,7 +723,8 @@ def table(r):
         lat_text = f"{lat['p50']:.0f}/{lat['p99']:.0f}" if lat else ""
         trunc = (f"  {'STALLED' if x.get('stalled') else 'TRUNCATED'} at {x['read']}" if x.get("truncated") else "")
         w = x.get("window") or {}
-        window = f"  window mean {w['in_flight_mean']}, empty {w['share_empty']:.0%}" if w and not paced else ""
+        window = (f"  in flight mean {w['in_flight_mean']} (none {w['share_empty']:.0%}), window mean "
+                  f"{w['window_mean']} (full {w['share_window_full']:.0%})") if w else ""
         return (f"{label:44} {x['steady_events_per_s']:9.0f} {x.get('cpu_s_per_10k', float('nan')):9.3f} "
                 f"{x['vmhwm_mib']:9.1f} {lat_text:>12}{window}{trunc}")
     for lat, x in r["relay"].items():

@@ -281,7 +281,8 @@ class Bench:
         env = dict(os.environ, SFMC_BENCH_SECRET="sim-secret")
         err = open(os.path.join(self.work, f"relay-{tag}.log"), "w")
         start_ms = int(time.time() * 1000)
-        p = self.spawn([self.relay, "run", "--config", path], stdout=subprocess.DEVNULL, stderr=err, env=env)
+        p = self.spawn([self.overrides.get("bin", self.relay), "run", "--config", path], stdout=subprocess.DEVNULL,
+                       stderr=err, env=env)
         return p, start_ms, admin
 
     def wait_ready(self, admin, p, timeout=60):
@@ -620,10 +621,13 @@ class Bench:
             changes = {}
             for kv in filter(None, settings.split(",")):
                 key, _, value = kv.partition("=")
+                if key == "bin":  # another sfmc-relay build, for comparing code
+                    changes["bin"] = os.path.abspath(value)
+                    continue
                 side, _, prop = key.partition(".")
                 if side not in ("consumer", "producer", "pipeline", "http") or not prop:
                     raise SystemExit(f"--variant {spec}: settings are consumer.PROPERTY=V, producer.PROPERTY=V, "
-                                     "pipeline.KEY=N or http.KEY=N")
+                                     "pipeline.KEY=N, http.KEY=N or bin=PATH (another sfmc-relay)")
                 changes.setdefault(side, {})[prop] = value if side in ("consumer", "producer") else int(value)
             variants.append((name, changes))
         n = a.main_events

@@ -121,9 +121,15 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   Partitions revoked;
   for (int i = 0; i < parts->cnt; ++i) revoked.emplace(parts->elems[i].topic, parts->elems[i].partition);
   // Finish what we hold, commit it while we still own the partitions, then
-  // let them go.
-  if (revoke_hook_) revoke_hook_(revoked);
-  commit_now();
+  // let them go. A lost assignment cannot commit (the attempt would wait for
+  // the coordinator, then fail): its events are consumed again.
+  if (revoke_hook_) revoke_hook_(revoked, lost);
+  if (lost && log_)
+    log_(LOG_WARNING, "REBALANCE",
+         "the group took back " + std::to_string(parts->cnt) +
+             " partition(s) (session expired or member fenced): nothing committed for them, their uncommitted "
+             "events will be consumed again");
+  if (!lost) commit_now();
   // Fetched, not started: the partitions' next owner reads them.
   std::erase_if(buffer_, [&](const InboundEvent& e) { return revoked.count({e.input.topic, e.input.partition}) > 0; });
   for (const auto& [topic, partition] : revoked) tracker_.forget(topic, partition);

@@ -28,8 +28,10 @@ class Consumer {
   // Called inside serve() when partitions are about to be revoked, before
   // their final commit: the owner must finish (or give up) the work it holds
   // for them. Under an incremental (cooperative) rebalance the other
-  // partitions stay assigned and their work goes on.
-  using RevokeHook = std::function<void(const Partitions& revoked)>;
+  // partitions stay assigned and their work goes on. `lost`: the group has
+  // already taken them back (session expired, member fenced); nothing of
+  // theirs can be committed any more, so their work is only given up.
+  using RevokeHook = std::function<void(const Partitions& revoked, bool lost)>;
   using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
   // librdkafka's statistics JSON (every statistics.interval.ms), on its thread.
   using StatsHook = std::function<void(const char* json)>;

@@ -44,6 +44,11 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                             .Name("sfmc_relay_account_cooldowns_total")
                             .Help("Times an account paused all its sends (429)")
                             .Register(registry)),
+      assignments_lost_(prometheus::BuildCounter()
+                            .Name("sfmc_relay_assignments_lost_total")
+                            .Help("Times the group took this member's partitions back (session expired, fenced)")
+                            .Register(registry)
+                            .Add({})),
       in_flight_(prometheus::BuildGauge()
                      .Name("sfmc_relay_in_flight_events")
                      .Help("Events consumed and not yet finished")

@@ -32,6 +32,7 @@ class Metrics {
   void retry(const std::string& reason);
   void token_request(bool ok) { (ok ? token_ok_ : token_error_).Increment(); }
   void cooldown(const std::string& account);
+  void assignment_lost() { assignments_lost_.Increment(); }
   void set_in_flight(double n) { in_flight_.Set(n); }
   void set_window(double n) { window_.Set(n); }
   void set_paused_partitions(double n) { paused_partitions_.Set(n); }
@@ -49,6 +50,7 @@ class Metrics {
   prometheus::Counter& token_ok_;
   prometheus::Counter& token_error_;
   prometheus::Family<prometheus::Counter>& cooldowns_family_;
+  prometheus::Counter& assignments_lost_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& window_;
   prometheus::Gauge& paused_partitions_;

@@ -26,7 +26,10 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
   publisher_.on_delivered([this](const InputCoordinates& input, int64_t timestamp_ms, const std::string& error) {
     delivered(input, timestamp_ms, error);
   });
-  consumer_.on_revoke([this](const kafka::Consumer::Partitions& revoked) { drain("partitions revoked", &revoked); });
+  consumer_.on_revoke([this](const kafka::Consumer::Partitions& revoked, bool lost) {
+    if (lost) metrics_.assignment_lost();
+    drain(lost ? "partitions lost" : "partitions revoked", &revoked, /*finish=*/!lost);
+  });
   consumer_.wake_on(wake_.write_end());
   publisher_.wake_on(wake_.write_end());
   transport_.watch(wake_.read_end());
@@ -227,26 +230,29 @@ void Relay::turn(milliseconds max_wait, bool consume) {
   transport_.poll(max_wait);
 }
 
-void Relay::drain(const char* why, const kafka::Consumer::Partitions* partitions) {
+void Relay::drain(const char* why, const kafka::Consumer::Partitions* partitions, bool finish) {
   auto ours = [partitions](const auto& node) {
     const InputCoordinates& input = node.second.outcome.input;
     return partitions == nullptr || partitions->count({input.topic, input.partition}) > 0;
   };
-  auto deadline = clock_.now() + options_.drain_timeout;
-  log_.info("finishing events in flight",
-            {{"reason", why}, {"count", std::to_string(std::count_if(works_.begin(), works_.end(), ours))}});
-  while (std::any_of(works_.begin(), works_.end(), ours) && !fatal_kafka_ && !client_.fatal_error() &&
-         clock_.now() < deadline)
-    turn(milliseconds(50), /*consume=*/false);
-  int unacknowledged = publisher_.flush(std::chrono::duration_cast<milliseconds>(
-      std::max(deadline - clock_.now(), Clock::duration(milliseconds(1000)))));
+  int unacknowledged = 0;
+  if (finish) {
+    auto deadline = clock_.now() + options_.drain_timeout;
+    log_.info("finishing events in flight",
+              {{"reason", why}, {"count", std::to_string(std::count_if(works_.begin(), works_.end(), ours))}});
+    while (std::any_of(works_.begin(), works_.end(), ours) && !fatal_kafka_ && !client_.fatal_error() &&
+           clock_.now() < deadline)
+      turn(milliseconds(50), /*consume=*/false);
+    unacknowledged = publisher_.flush(std::chrono::duration_cast<milliseconds>(
+        std::max(deadline - clock_.now(), Clock::duration(milliseconds(1000)))));
+  }
   // What is left is not ours any more (revoke) or not finished (stop): its
   // offsets stay uncommitted, and a late answer is dropped. Ordering queues
   // hold the events of one partition, so they go whole.
   size_t left = std::erase_if(works_, ours);
   if (left > 0 || unacknowledged > 0)
     log_.warn("gave up on events in flight; they will be consumed again",
-              {{"events", std::to_string(left)}, {"unacknowledged", std::to_string(unacknowledged)}});
+              {{"reason", why}, {"events", std::to_string(left)}, {"unacknowledged", std::to_string(unacknowledged)}});
   std::erase_if(key_queues_, [this](const auto& queue) { return !works_.contains(queue.second.front()); });
   std::erase_if(unpublished_, [this](uint64_t id) { return !works_.contains(id); });
 }

@@ -82,8 +82,8 @@ class Relay {
   void delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error);
   void turn(std::chrono::milliseconds max_wait, bool consume);
   // Finishes the events of `partitions` (all events when null) in flight,
-  // up to the drain timeout, and forgets what is left of them.
-  void drain(const char* why, const kafka::Consumer::Partitions* partitions = nullptr);
+  // up to the drain timeout (`finish`), and forgets what is left of them.
+  void drain(const char* why, const kafka::Consumer::Partitions* partitions = nullptr, bool finish = true);
   std::string order_key(const InboundEvent& event) const;
 
   kafka::Consumer& consumer_;

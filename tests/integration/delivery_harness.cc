@@ -182,10 +182,12 @@ OwnBroker::~OwnBroker() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-void OwnBroker::restart() { run("restart"); }
+void OwnBroker::restart(std::chrono::seconds down) {
+  run("restart", "BROKER_DOWN_S=" + std::to_string(down.count()) + " ");
+}
 
-void OwnBroker::run(const std::string& command) {
-  std::string line = std::string("'") + SFMC_TESTS_DIR + "/kafka/broker' " + command + " '" + dir_.string() + "' >/dev/null";
+void OwnBroker::run(const std::string& command, const std::string& environment) {
+  std::string line = environment + "'" + SFMC_TESTS_DIR + "/kafka/broker' " + command + " '" + dir_.string() + "' >/dev/null";
   if (std::system(line.c_str()) != 0) throw std::runtime_error("tests/kafka/broker " + command + " failed");
 }
 

@@ -94,11 +94,12 @@ class OwnBroker {
   OwnBroker& operator=(const OwnBroker&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
-  // SIGTERM, then the same port and data again; returns when it serves.
-  void restart();
+  // SIGTERM, then (after `down`) the same port and data again; returns when
+  // it serves.
+  void restart(std::chrono::seconds down = std::chrono::seconds(0));
 
  private:
-  void run(const std::string& command);
+  void run(const std::string& command, const std::string& environment = {});
 
   std::filesystem::path dir_;
   std::string bootstrap_;

@@ -240,6 +240,47 @@ TEST_CASE("the Kafka broker restarts mid-run: the relay reconnects by itself and
   check_each_message_key_accepted_once(relay, workload, tally_sends(workload, relay.sends()));
 }
 
+TEST_CASE("the Kafka broker stays down longer than the session timeout: the lost assignment commits "
+          "nothing, the relay rejoins by itself and nothing is lost") {
+  OwnBroker broker;
+  const Workload workload(kBrokerRestartEvents, kKeys, 3);
+  RelayOptions o = options(3);
+  o.bootstrap = broker.bootstrap();
+  RelayUnderTest relay(o);
+  REQUIRE(relay.sim.set_faults_json(kLatency).empty());
+  const int admin = relay.admin_port();
+  auto ends = produce_workload(relay, workload);
+
+  wait_for_sends(relay, kBrokerRestartEvents / 3);
+  broker.restart(10s);  // the clients' session timeout is 6 s
+
+  const bool committed = all_committed(relay, ends, kFinishDeadline);
+  const std::string log = relay.log(0);
+  if (!committed) MESSAGE("relay log:\n" << log.substr(log.size() > 6000 ? log.size() - 6000 : 0));
+  REQUIRE(committed);
+  CHECK(relay.daemon().running());
+  // Classic protocol: librdkafka declares the assignment lost once the
+  // session times out; the relay gives it up without a commit attempt (one
+  // would wait for the coordinator, then fail), so no commit failure comes
+  // before it rejoins. The consumer protocol keeps the member while the
+  // coordinator is away (its session is the broker's), so nothing is lost.
+  const auto lost_at = log.find("the group took back");
+  if (consumer_group_protocol()) {
+    CHECK(lost_at == std::string::npos);
+  } else {
+    REQUIRE(lost_at != std::string::npos);
+    CHECK(scrape_metrics(admin)["sfmc_relay_assignments_lost_total"] >= 1);
+    const auto rejoined_at = log.find("assigned ", lost_at);
+    CHECK(log.substr(lost_at, rejoined_at == std::string::npos ? std::string::npos : rejoined_at - lost_at)
+              .find("commit failed") == std::string::npos);
+  }
+  auto outcomes = all_outcomes(relay, workload);
+  CHECK(outcomes.lost() == 0);
+  CHECK(outcomes.duplicated() <= kWindow);
+  MESSAGE("events with more than one outcome: " << outcomes.duplicated() << repeats(outcomes));
+  check_each_message_key_accepted_once(relay, workload, tally_sends(workload, relay.sends()));
+}
+
 TEST_CASE("an SFMC outage: the window fills, the input partitions pause, retries stay bounded, and the "
           "relay resumes by itself when SFMC is back") {
   const Workload workload(kOutageEvents, kKeys, kPartitions);

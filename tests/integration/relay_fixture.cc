@@ -26,14 +26,18 @@ rapidjson::Document parse_json(const std::string& text) {
   return doc;
 }
 
+bool consumer_group_protocol() {
+  const char* protocol = std::getenv("SFMC_TEST_GROUP_PROTOCOL");
+  return protocol != nullptr && std::string_view(protocol) == "consumer";
+}
+
 namespace {
 
-// SFMC_TEST_GROUP_PROTOCOL=consumer runs the daemons with the consumer group
-// protocol of KIP-848, whose session timeout and heartbeat the broker sets
-// (tests/kafka/broker: 6 s and 0.5 s, as here for the classic protocol).
+// The consumer group protocol of KIP-848 has its session timeout and
+// heartbeat set by the broker (tests/kafka/broker: 6 s and 0.5 s, as here
+// for the classic protocol).
 std::string consumer_properties() {
-  const char* protocol = std::getenv("SFMC_TEST_GROUP_PROTOCOL");
-  if (protocol != nullptr && std::string_view(protocol) == "consumer")
+  if (consumer_group_protocol())
     return R"({"group.protocol": "consumer", "auto.commit.interval.ms": "200",
                "topic.metadata.refresh.interval.ms": "1000"})";
   return R"({"auto.commit.interval.ms": "200", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",

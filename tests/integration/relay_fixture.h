@@ -58,6 +58,9 @@ class RelayUnderTest {
 };
 
 rapidjson::Document parse_json(const std::string& text);
+// SFMC_TEST_GROUP_PROTOCOL=consumer: the daemons use the consumer group
+// protocol of KIP-848 (the classic protocol otherwise).
+bool consumer_group_protocol();
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace sfmc::test

@@ -124,11 +124,6 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   // let them go. A lost assignment cannot commit (the attempt would wait for
   // the coordinator, then fail): its events are consumed again.
   if (revoke_hook_) revoke_hook_(revoked, lost);
-  if (lost && log_)
-    log_(LOG_WARNING, "REBALANCE",
-         "the group took back " + std::to_string(parts->cnt) +
-             " partition(s) (session expired or member fenced): nothing committed for them, their uncommitted "
-             "events will be consumed again");
   if (!lost) commit_now();
   // Fetched, not started: the partitions' next owner reads them.
   std::erase_if(buffer_, [&](const InboundEvent& e) { return revoked.count({e.input.topic, e.input.partition}) > 0; });
@@ -136,18 +131,23 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   std::string error;
   if (incremental) {
     if (Error refused{rd_kafka_incremental_unassign(handle_.get(), parts)}) error = rd_kafka_error_string(refused.get());
-  } else {
-    if (auto err = rd_kafka_assign(handle_.get(), nullptr); err != RD_KAFKA_RESP_ERR_NO_ERROR) error = rd_kafka_err2str(err);
-    commits_in_flight_ = 0;  // answers to commits of the old generation may never come
+  } else if (auto err = rd_kafka_assign(handle_.get(), nullptr); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    error = rd_kafka_err2str(err);
   }
+  if (!incremental || lost) commits_in_flight_ = 0;  // answers to commits of the old generation may never come
   if (!error.empty() && log_) log_(LOG_ERR, "REBALANCE", "cannot give up revoked partitions: " + error);
   assigned_partitions_ -= std::min(assigned_partitions_, revoked.size());
   if (!incremental || lost) assigned_ = false;  // a member again once the group answers
   if (assigned_partitions_ == 0) paused_ = false;
-  if (log_)
-    log_(LOG_INFO, "REBALANCE",
-         std::string(lost ? "lost " : "revoked ") + std::to_string(parts->cnt) + " partition(s) (" +
-             std::to_string(assigned_partitions_) + " held)");
+  std::string held = " (" + std::to_string(assigned_partitions_) + " held)";
+  if (!log_) return;
+  if (lost)
+    log_(LOG_WARNING, "REBALANCE",
+         "the group took back " + std::to_string(parts->cnt) + " partition(s)" + held +
+             ": session expired or member fenced; nothing committed for them, their uncommitted events will be "
+             "consumed again");
+  else
+    log_(LOG_INFO, "REBALANCE", "revoked " + std::to_string(parts->cnt) + " partition(s)" + held);
 }
 
 void Consumer::serve() {
@@ -271,6 +271,7 @@ void Consumer::commit_now() {
   auto positions = tracker_.take_committable(/*unconfirmed_too=*/true);
   if (positions.empty()) return;
   PartitionList list = to_list(positions);
+  if (log_) log_(LOG_DEBUG, "COMMIT", "committing " + std::to_string(list->cnt) + " partition(s) synchronously");
   auto err = rd_kafka_commit(handle_.get(), list.get(), /*async=*/0);
   record_commit(err, list.get());
 }

@@ -260,20 +260,15 @@ TEST_CASE("the Kafka broker stays down longer than the session timeout: the lost
   REQUIRE(committed);
   CHECK(relay.daemon().running());
   // Classic protocol: librdkafka declares the assignment lost once the
-  // session times out; the relay gives it up without a commit attempt (one
-  // would wait for the coordinator, then fail), so no commit failure comes
-  // before it rejoins. The consumer protocol keeps the member while the
-  // coordinator is away (its session is the broker's), so nothing is lost.
+  // session times out. The consumer protocol's session is the broker's: the
+  // member may be kept, or fenced when the broker is back. A lost assignment
+  // is given up without the revoke's synchronous commit (it would wait for
+  // the coordinator, then fail); with one instance and no stop yet, the log
+  // (at debug) shows none at all.
   const auto lost_at = log.find("the group took back");
-  if (consumer_group_protocol()) {
-    CHECK(lost_at == std::string::npos);
-  } else {
-    REQUIRE(lost_at != std::string::npos);
-    CHECK(scrape_metrics(admin)["sfmc_relay_assignments_lost_total"] >= 1);
-    const auto rejoined_at = log.find("assigned ", lost_at);
-    CHECK(log.substr(lost_at, rejoined_at == std::string::npos ? std::string::npos : rejoined_at - lost_at)
-              .find("commit failed") == std::string::npos);
-  }
+  if (!consumer_group_protocol()) REQUIRE(lost_at != std::string::npos);
+  if (lost_at != std::string::npos) CHECK(scrape_metrics(admin)["sfmc_relay_assignments_lost_total"] >= 1);
+  CHECK(log.find("synchronously") == std::string::npos);
   auto outcomes = all_outcomes(relay, workload);
   CHECK(outcomes.lost() == 0);
   CHECK(outcomes.duplicated() <= kWindow);

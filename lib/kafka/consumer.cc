@@ -82,7 +82,8 @@ void Consumer::rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kaf
 // assignment; cooperative-sticky and the consumer protocol (KIP-848) add and
 // remove partitions incrementally, through other calls.
 void Consumer::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
-  bool incremental = std::string_view(rd_kafka_rebalance_protocol(handle_.get())) == "COOPERATIVE";
+  const char* protocol = rd_kafka_rebalance_protocol(handle_.get());  // null while the group is shutting down
+  bool incremental = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) return assign(parts, incremental);
   if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && log_)
     log_(LOG_ERR, "REBALANCE", std::string("rebalance failed, giving up the assignment: ") + rd_kafka_err2str(err));

@@ -73,7 +73,10 @@ struct Step {
 
 std::string pointer_to(const std::vector<Step>& path) {
   std::string pointer;
-  for (const auto& step : path) pointer += "/" + (step.is_index ? std::to_string(step.index) : pointer_token(step.name));
+  for (const auto& step : path) {
+    pointer += '/';  // appended apart: GCC 12 misreads "/" + string (-Wrestrict in Release builds)
+    pointer += step.is_index ? std::to_string(step.index) : pointer_token(step.name);
+  }
   return pointer;
 }
 

@@ -135,13 +135,17 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   } else if (auto err = rd_kafka_assign(handle_.get(), nullptr); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     error = rd_kafka_err2str(err);
   }
-  if (!incremental || lost) commits_in_flight_ = 0;  // answers to commits of the old generation may never come
-  if (!error.empty() && log_) log_(LOG_ERR, "REBALANCE", "cannot give up revoked partitions: " + error);
+  if (!incremental || lost) {
+    // The whole assignment is gone: a member again once the group answers,
+    // and answers to commits of the old generation may never come.
+    assigned_ = false;
+    commits_in_flight_ = 0;
+  }
   assigned_partitions_ -= std::min(assigned_partitions_, revoked.size());
-  if (!incremental || lost) assigned_ = false;  // a member again once the group answers
   if (assigned_partitions_ == 0) paused_ = false;
-  std::string held = " (" + std::to_string(assigned_partitions_) + " held)";
   if (!log_) return;
+  if (!error.empty()) log_(LOG_ERR, "REBALANCE", "cannot give up revoked partitions: " + error);
+  std::string held = " (" + std::to_string(assigned_partitions_) + " held)";
   if (lost)
     log_(LOG_WARNING, "REBALANCE",
          "the group took back " + std::to_string(parts->cnt) + " partition(s)" + held +

@@ -29,23 +29,27 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
     properties.erase(it);
   }
   // librdkafka prefetches up to 64 MiB by default (and fetches up to 50 MB at
-  // once). Less keeps memory flat whatever the backlog. Once its queue is at
-  // the limit, librdkafka (from 2.2) fetches that partition again after
-  // fetch.queue.backoff.ms, 1 s by default, which capped the relay at one
-  // prefetch a second; 10 ms does not. The queue then needs to cover only
-  // that pause: with 1.5 KB events at about 12,000 events/s, 2, 4 and 8 MiB
-  // ran alike, and 4 MiB leaves room for faster input and larger events.
+  // once). Less keeps memory flat whatever the backlog. Each partition's
+  // records wait in a queue of their own (see split_off), so the limit is per
+  // assigned partition. Once a queue is at the limit, librdkafka (from 2.2)
+  // fetches that partition again after fetch.queue.backoff.ms, 1 s by
+  // default, which capped the relay at one prefetch a second; 10 ms does not.
+  // A queue then needs to cover only that pause: with 1.5 KB events at about
+  // 12,000 events/s, 512 KiB to 2 MiB per partition ran alike on 6
+  // partitions; on a single one 1 MiB did too (512 KiB: 8,700 events/s
+  // against 10,000 at 20 ms). 4 MiB per partition took the peak RSS on 6
+  // partitions from 50 to 75 MiB.
   // librdkafka 2.0 (SFMC_RELAY_SYSTEM_LIBRDKAFKA on Debian 12) has no such
   // setting: it fetches again only at its broker thread's next wake-up, up
-  // to a second later, so its queue must hold about a second of input (8 MiB
-  // gave 7,400 events/s; 16 MiB makes memory depend on the backlog). Small
+  // to a second later, so its queues must hold about a second of input (8 MiB
+  // in all gave 7,400 events/s, a sixth of that per partition on 6). Small
   // fetches overshoot the limit less: the peak of a long run is 5 MiB lower
   // with 1 MiB fetches than with 2 MiB ones.
   if (rd_kafka_version() >= kFetchQueueBackoffSince) {
     properties.try_emplace("fetch.queue.backoff.ms", "10");
-    properties.try_emplace("queued.max.messages.kbytes", "4096");
+    properties.try_emplace("queued.max.messages.kbytes", "1024");
   } else {
-    properties.try_emplace("queued.max.messages.kbytes", "8192");
+    properties.try_emplace("queued.max.messages.kbytes", "2048");
   }
   properties.try_emplace("fetch.max.bytes", "1048576");
   properties.try_emplace("max.partition.fetch.bytes", "262144");
@@ -104,6 +108,8 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   }
   assigned_ = true;
   brokers_up_ = true;
+  if (!incremental) feeds_.clear();
+  split_off(parts);
   assigned_partitions_ = (incremental ? assigned_partitions_ : 0) + static_cast<size_t>(parts->cnt);
   // librdkafka keeps a partition's pause across assignments: new partitions
   // take the state of the others.
@@ -129,6 +135,7 @@ void Consumer::revoke(rd_kafka_topic_partition_list_t* parts, bool incremental) 
   // Fetched, not started: the partitions' next owner reads them.
   std::erase_if(buffer_, [&](const InboundEvent& e) { return revoked.count({e.input.topic, e.input.partition}) > 0; });
   for (const auto& [topic, partition] : revoked) tracker_.forget(topic, partition);
+  std::erase_if(feeds_, [&](const Feed& feed) { return revoked.count(feed.partition) > 0; });
   std::string error;
   if (incremental) {
     if (Error refused{rd_kafka_incremental_unassign(handle_.get(), parts)}) error = rd_kafka_error_string(refused.get());
@@ -186,13 +193,43 @@ std::optional<InboundEvent> Consumer::take() {
   return event;
 }
 
+// librdkafka forwards every partition's queue to the consumer queue; taken
+// back, a partition's records wait in its own queue. What was forwarded
+// before stays in the consumer queue, older than anything in the partition's.
+void Consumer::split_off(const rd_kafka_topic_partition_list_t* parts) {
+  for (int i = 0; i < parts->cnt; ++i) {
+    const auto& p = parts->elems[i];
+    Queue queue(rd_kafka_queue_get_partition(handle_.get(), p.topic, p.partition));
+    if (!queue) continue;  // not a partition librdkafka knows: its records stay in the consumer queue
+    rd_kafka_queue_forward(queue.get(), nullptr);
+    if (wake_fd_ >= 0) rd_kafka_queue_io_event_enable(queue.get(), wake_fd_, "p", 1);
+    feeds_.push_back({{p.topic, p.partition}, std::move(queue)});
+  }
+}
+
 bool Consumer::receive() {
-  Message message(rd_kafka_consumer_poll(handle_.get(), 0));
-  if (!message) return false;
+  // The consumer queue first, whole: rebalances and errors, and the records
+  // forwarded before a partition's queue was split off, which must be taken
+  // before that partition's own. Then one record from each partition in turn.
+  if (Message message{rd_kafka_consumer_poll(handle_.get(), 0)}) {
+    accept(std::move(message));
+    return true;
+  }
+  for (size_t tried = 0; tried < feeds_.size(); ++tried) {
+    Feed& feed = feeds_[next_feed_++ % feeds_.size()];
+    if (Message message{rd_kafka_consume_queue(feed.queue.get(), 0)}) {
+      accept(std::move(message));
+      return true;
+    }
+  }
+  return false;
+}
+
+void Consumer::accept(Message message) {
   if (message->err) {
     if (message->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_up_ = false;
     if (log_) log_(LOG_WARNING, "CONSUME", rd_kafka_message_errstr(message.get()));
-    return true;
+    return;
   }
   brokers_up_ = true;
   InboundEvent& event = buffer_.emplace_back();
@@ -209,7 +246,6 @@ bool Consumer::receive() {
     for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
       event.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
   }
-  return true;
 }
 
 namespace {
@@ -294,6 +330,8 @@ void Consumer::pause(bool paused) {
 }
 
 void Consumer::wake_on(int fd) {
+  wake_fd_ = fd;
+  for (auto& feed : feeds_) rd_kafka_queue_io_event_enable(feed.queue.get(), fd, "p", 1);
   Queue queue(rd_kafka_queue_get_consumer(handle_.get()));
   rd_kafka_queue_io_event_enable(queue.get(), fd, "c", 1);
   rd_kafka_queue_io_event_enable(commits_.get(), fd, "o", 1);
@@ -303,6 +341,7 @@ void Consumer::close() {
   if (closed_ || !handle_) return;
   closed_ = true;
   rd_kafka_consumer_close(handle_.get());  // runs the revoke path, which commits
+  feeds_.clear();
 }
 
 }  // namespace sfmc::kafka

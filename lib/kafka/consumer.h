@@ -2,8 +2,11 @@
 // commits offsets only when told the work for them is done.
 //
 // Fetched records wait in a local buffer until the owner takes them; behind
-// it, librdkafka's own queue (bounded by queued.max.messages.kbytes) holds
-// the prefetch. A full pipeline therefore costs no refetch, and commit
+// it, librdkafka keeps each assigned partition's prefetch in a queue of its
+// own (bounded by queued.max.messages.kbytes, per partition), and the
+// buffer is filled from those queues in turn: a partition with a backlog
+// cannot starve the others, and librdkafka fetches for every partition
+// whose queue has room. A full pipeline costs no refetch, and commit
 // results and rebalances are still served. Only a buffer that has not moved
 // for a second (SFMC down, say) pauses the partitions, until it is half empty.
 #pragma once
@@ -89,6 +92,8 @@ class Consumer {
   void assign(rd_kafka_topic_partition_list_t* parts, bool incremental);
   void revoke(rd_kafka_topic_partition_list_t* parts, bool incremental);
   bool receive();  // false: nothing waiting
+  void accept(Message message);
+  void split_off(const rd_kafka_topic_partition_list_t* parts);
   void serve_commit_results();
   void record_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void pause(bool paused);
@@ -99,6 +104,14 @@ class Consumer {
   OffsetTracker tracker_;
   Handle handle_;
   Queue commits_;  // commit results
+  // Each assigned partition's own queue, taken from in turn (next_feed_).
+  struct Feed {
+    OffsetTracker::PartitionKey partition;
+    Queue queue;
+  };
+  std::vector<Feed> feeds_;
+  size_t next_feed_ = 0;
+  int wake_fd_ = -1;
   std::deque<InboundEvent> buffer_;
   size_t capacity_;
   std::chrono::steady_clock::time_point moving_at_{};  // last take(), or the buffer last not full

@@ -23,7 +23,8 @@
 //   for --stall-s seconds, or --timeout-s), then snapshots
 //   /proc/P (CPU seconds, VmHWM, VmRSS) at once, reads the records and prints
 //   one JSON line: throughput from the record timestamps and the latency
-//   (record timestamp - the event's bench-event-ms header) percentiles.
+//   (record timestamp - the event's bench-event-ms header) percentiles, and
+//   per input partition its first and last outcome and median latency.
 #include <librdkafka/rdkafka.h>
 #include <poll.h>
 #include <unistd.h>
@@ -493,6 +494,14 @@ double percentile(std::vector<double>& sorted, double p) {
   return sorted[std::min(i, sorted.size() - 1)];
 }
 
+// The input partition an outcome names ("input":{...,"partition":N,...}), or -1.
+int input_partition(const rd_kafka_message_t* m) {
+  std::string_view payload(static_cast<const char*>(m->payload), m->len);
+  auto input = payload.find("\"input\":{");
+  auto at = input == std::string_view::npos ? input : payload.find("\"partition\":", input);
+  return at == std::string_view::npos ? -1 : std::atoi(std::string(payload.substr(at + 12, 12)).c_str());
+}
+
 int cmd_collect(const Args& args) {
   const std::string topic = args.get("topic");
   const int64_t count = args.number("count", 0);
@@ -542,6 +551,10 @@ int cmd_collect(const Args& args) {
   rd_kafka_assign(rk.get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
   std::vector<double> stamps, latencies;
+  // Per input partition: outcome stamps and end-to-end latencies, counted
+  // from the event's production or the daemon's start, whichever is later
+  // (a backlog waits for the daemon; what it waits after is the relay's).
+  std::map<int, std::vector<double>> partition_stamps, partition_latencies;
   stamps.reserve(static_cast<size_t>(present));
   latencies.reserve(static_cast<size_t>(present));
   int64_t accepted = 0, read = 0;
@@ -561,9 +574,15 @@ int cmd_collect(const Args& args) {
       const void* value = nullptr;
       size_t size = 0;
       if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-          rd_kafka_header_get_last(headers, "bench-event-ms", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
-        latencies.push_back(static_cast<double>(ts) -
-                            std::stod(std::string(static_cast<const char*>(value), size)));
+          rd_kafka_header_get_last(headers, "bench-event-ms", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        double event_ms = std::stod(std::string(static_cast<const char*>(value), size));
+        latencies.push_back(static_cast<double>(ts) - event_ms);
+        if (int partition = input_partition(m); partition >= 0) {
+          partition_stamps[partition].push_back(static_cast<double>(ts));
+          partition_latencies[partition].push_back(static_cast<double>(ts) -
+                                                   std::max(event_ms, static_cast<double>(start_ms)));
+        }
+      }
       std::string_view payload(static_cast<const char*>(m->payload), m->len);
       auto at = payload.find("\"status\":\"");
       std::string_view status = at == std::string_view::npos ? "none" : payload.substr(at + 10);
@@ -585,6 +604,22 @@ int cmd_collect(const Args& args) {
     double span = stamps[b] - stamps[a];
     steady = span > 0 ? static_cast<double>(b - a) / span * 1000.0 : 0;
   }
+  // Fairness across input partitions: when each got its first and last
+  // outcome (ms after the daemon's start) and its median latency.
+  std::string fairness;
+  for (auto& [partition, times] : partition_stamps) {
+    auto& lat = partition_latencies[partition];
+    std::sort(lat.begin(), lat.end());
+    char entry[200];
+    std::snprintf(entry, sizeof entry, "%s{\"partition\":%d,\"n\":%zu,\"first_ms\":%.0f,\"last_ms\":%.0f,\"p50_ms\":%.1f}",
+                  fairness.empty() ? "" : ",", partition, times.size(),
+                  *std::min_element(times.begin(), times.end()) - static_cast<double>(start_ms),
+                  *std::max_element(times.begin(), times.end()) - static_cast<double>(start_ms), percentile(lat, 50));
+    fairness += entry;
+  }
+  std::vector<double> all_since_start;
+  for (auto& [partition, lat] : partition_latencies) all_since_start.insert(all_since_start.end(), lat.begin(), lat.end());
+  std::sort(all_since_start.begin(), all_since_start.end());
   std::string others;
   for (const auto& [status, n] : other) {
     if (!others.empty()) others += ',';
@@ -595,13 +630,15 @@ int cmd_collect(const Args& args) {
       ",\"other_statuses\":{%s},\"first_ms\":%.0f,\"last_ms\":%.0f,\"done_ms\":%" PRId64
       ",\"steady_events_per_s\":%.1f,\"wall_events_per_s\":%.1f,"
       "\"latency_ms\":{\"n\":%zu,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
-      "\"cpu_s\":%.2f,\"vmhwm_kb\":%" PRId64 ",\"vmrss_kb\":%" PRId64 "}\n",
+      "\"cpu_s\":%.2f,\"vmhwm_kb\":%" PRId64 ",\"vmrss_kb\":%" PRId64
+      ",\"partitions\":{\"p50_ms\":%.1f,\"each\":[%s]}}\n",
       count, read, timed_out ? "true" : "false", stalled ? "true" : "false", accepted, others.c_str(), first, last, done_ms, steady,
       start_ms > 0 && last > static_cast<double>(start_ms)
           ? static_cast<double>(read) / (last - static_cast<double>(start_ms)) * 1000.0
           : 0.0,
       latencies.size(), percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99),
-      latencies.empty() ? -1.0 : latencies.back(), process.cpu_s, process.vmhwm_kb, process.vmrss_kb);
+      latencies.empty() ? -1.0 : latencies.back(), process.cpu_s, process.vmhwm_kb, process.vmrss_kb,
+      percentile(all_since_start, 50), fairness.c_str());
   return timed_out ? 3 : 0;
 }
 

@@ -22,7 +22,7 @@ import time
 import threading
 import urllib.request
 
-PARTITIONS = 6
+PARTITIONS = 6          # of every input topic (--partitions)
 WINDOW = 1000           # pipeline.max_in_flight
 # http.max_connections (and wrk -c) by simulator latency: what the rate
 # needs (10,000 events/s at 20 ms keep 200 requests in flight), no more.
@@ -192,7 +192,7 @@ class Bench:
         return f"{prefix}-{self.seq}"
 
     def topics(self, *names):
-        self.tool("topics", "--bootstrap", self.bootstrap, *[f"{n}:{PARTITIONS}" for n in names])
+        self.tool("topics", "--bootstrap", self.bootstrap, *[f"{n}:{self.args.partitions}" for n in names])
 
     # ---- the pieces --------------------------------------------------------
 
@@ -396,6 +396,7 @@ class Bench:
             r["steady_events_per_s"] = round(r["read"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 1)
         r["window"] = sampler.summary()
         r.update(self.colocated(r))
+        r.update(self.fairness(r, start_ms))
         r["cpu_utilisation"] = round(r["cpu_s"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 2)
         r.update({"events": count, "sim_latency_ms": latency_ms, "relay_exit": code,
                   "sim_requests": sim_stats.get("requests_total")})
@@ -446,6 +447,31 @@ class Bench:
             return {}
         bound = os.cpu_count() * 1e4 / sum(parts)
         return {"colocated_bound_events_per_s": round(bound), "colocated_ratio": round(r["steady_events_per_s"] / bound, 3)}
+
+    @staticmethod
+    def fairness(r, start_ms):
+        """How evenly the input partitions were served in a backlog run, on
+        the clock of the run itself (from the first outcome of any partition
+        to the last, so the daemon's start and group join count for none):
+        when each partition got its first and last outcome (% of the run),
+        and each partition's median end-to-end latency against the median of
+        all events (every event waits from the run's start: a starved
+        partition's median is far above the rest)."""
+        each = (r.get("partitions") or {}).get("each") or []
+        if len(each) < 2 or not r.get("read"):
+            return {}
+        t0 = min(p["first_ms"] for p in each)
+        span = max(1.0, max(p["last_ms"] for p in each) - t0)
+        overall = max(1.0, r["partitions"]["p50_ms"] - t0)
+        rows = [{"partition": p["partition"], "events": p["n"],
+                 "first_pct": round(100 * (p["first_ms"] - t0) / span, 1),
+                 "last_pct": round(100 * (p["last_ms"] - t0) / span, 1),
+                 "p50_vs_all": round((p["p50_ms"] - t0) / overall, 2)} for p in each]
+        return {"fairness": {"run_ms": round(span), "p50_ms": round(overall),
+                             "latest_first_pct": max(x["first_pct"] for x in rows),
+                             "earliest_last_pct": min(x["last_pct"] for x in rows),
+                             "p50_vs_all": [min(x["p50_vs_all"] for x in rows), max(x["p50_vs_all"] for x in rows)],
+                             "partitions": rows}}
 
     @staticmethod
     def derive(r, latency_ms):
@@ -519,7 +545,7 @@ class Bench:
         report = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quick": a.quick,
                   "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                               "loadavg_at_start": os.getloadavg()[0], "priority": priority},
-                  "settings": {"partitions": PARTITIONS, "pipeline.max_in_flight": WINDOW, "pipeline.ordering": "key",
+                  "settings": {"partitions": a.partitions, "pipeline.max_in_flight": WINDOW, "pipeline.ordering": "key",
                                "http.max_connections by sim latency": CONNECTIONS, "sim --threads": SIM_THREADS,
                                "kafka.producer_properties": self.producer_properties,
                                "kafka.consumer_properties": self.consumer_properties,
@@ -675,6 +701,12 @@ class Bench:
             else:
                 add(label, p99, "<= 5 ms", p99 <= 5)
         add("CPU-seconds per 10,000 events (0 ms)", cpu, "<= 0.42", cpu <= 0.42)
+        # Issue 18: no partition waits for the others' backlog.
+        for lat in ("0ms", "20ms"):
+            f = r["relay"][lat].get("fairness") or {}
+            first, (lo, hi) = f.get("latest_first_pct", 100), f.get("p50_vs_all", [0, 99])
+            add(f"every partition's first outcome, sim {lat} (% of run)", first, "<= 10", first <= 10)
+            add(f"partition median latency vs all, sim {lat}", f"{lo}-{hi}x", "within 0.5-2x", lo >= 0.5 and hi <= 2)
         add("peak RSS with 1000 in flight (0 ms, MiB)", r["relay"]["0ms"]["vmhwm_mib"], "<= 64",
             r["relay"]["0ms"]["vmhwm_mib"] <= 64)
         # Flat: the peak at the largest backlog within 10 % of the peak at the
@@ -692,8 +724,15 @@ class Bench:
         return t
 
 
+def fairness_text(f):
+    lo, hi = f["p50_vs_all"]
+    return (f"partitions: every first outcome by {f['latest_first_pct']:.0f} % of the run, the first partition "
+            f"done at {f['earliest_last_pct']:.0f} %; medians {lo:.2f}-{hi:.2f}x the overall {f['p50_ms']} ms")
+
+
 def variants_table(r):
-    lines = [f"{'variant':28} {'sim':>5} {'events/s':>16} {'CPU-s/10k':>12} {'VmHWM MiB':>12} {'co-located':>12}"]
+    lines = [f"{'variant':28} {'sim':>5} {'events/s':>16} {'CPU-s/10k':>12} {'VmHWM MiB':>12} {'co-located':>12} "
+             f"{'1st out %':>10} {'p50 x':>10}"]
 
     def span(values, fmt):
         values = [v for v in values if v is not None]
@@ -703,7 +742,9 @@ def variants_table(r):
             lines.append(f"{v['name']:28} {lat:>5} {span([x['steady_events_per_s'] for x in runs], '{:.0f}'):>16} "
                          f"{span([x.get('cpu_s_per_10k') for x in runs], '{:.2f}'):>12} "
                          f"{span([x['vmhwm_mib'] for x in runs], '{:.1f}'):>12} "
-                         f"{span([x.get('colocated_ratio') for x in runs], '{:.2f}'):>12}")
+                         f"{span([x.get('colocated_ratio') for x in runs], '{:.2f}'):>12} "
+                         f"{span([x.get('fairness', {}).get('latest_first_pct') for x in runs], '{:.0f}'):>10} "
+                         f"{span([x.get('fairness', {}).get('p50_vs_all', [None, None])[1] for x in runs], '{:.2f}'):>10}")
     for v in r["variants"]:
         lines.append(f"  {v['name']}: {v['changes'] or 'the benchmark settings above'}")
     return "\n".join(lines)
@@ -740,6 +781,8 @@ def table(r):
         if x.get("colocated_bound_events_per_s"):
             lines.append(f"{'':44} co-located bound {x['colocated_bound_events_per_s']} events/s; "
                          f"relay at {x['colocated_ratio']} of it")
+        if x.get("fairness"):
+            lines.append(f"{'':44} {fairness_text(x['fairness'])}")
     for lat, x in r["latency"].items():
         if lat == "kafka_path_only":
             lat_ms = x["latency_ms"]
@@ -786,6 +829,7 @@ def main():
                     help="compare daemon settings (SIDE: consumer or producer) with the defaults, in one run: "
                          "only the main backlog at 0 and 20 ms, --rounds times")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--partitions", type=int, default=PARTITIONS, help="of each input topic")
     args = ap.parse_args()
     args.cap_s = args.cap_s or (60 if args.quick else 100)
     args.wrk_seconds = 5 if args.quick else 8

@@ -87,6 +87,7 @@ OutcomeTally tally_outcomes(const Workload& workload, const std::vector<Record>&
     const auto& input = o["input"];
     int32_t partition = input["partition"].GetInt();
     tally.input_offsets[partition].push_back(input["offset"].GetInt64());
+    tally.partition_order.push_back(partition);
     if (std::string(o["status"].GetString()) != "accepted") {
       ++tally.not_accepted;
       problem(r);

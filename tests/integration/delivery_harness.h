@@ -55,6 +55,8 @@ struct OutcomeTally {
   std::string first_problem;  // one outcome of the two above, for the failure message
   // Per input partition: the input offsets the outcomes name, with repeats.
   std::map<int32_t, std::vector<int64_t>> input_offsets;
+  // The input partition of each outcome, in the outcome topic's order.
+  std::vector<int32_t> partition_order;
 
   size_t lost() const;        // events without an outcome
   size_t duplicated() const;  // events with more than one

@@ -35,13 +35,14 @@ namespace {
 
 // The consumer group protocol of KIP-848 has its session timeout and
 // heartbeat set by the broker (tests/kafka/broker: 6 s and 0.5 s, as here
-// for the classic protocol).
+// for the classic protocol). SFMC_TEST_KAFKA_DEBUG: librdkafka's debug
+// contexts for the consumer (cgrp,broker,...), to see into a failure.
 std::string consumer_properties() {
-  if (consumer_group_protocol())
-    return R"({"group.protocol": "consumer", "auto.commit.interval.ms": "200",
-               "topic.metadata.refresh.interval.ms": "1000"})";
-  return R"({"auto.commit.interval.ms": "200", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500",
-             "topic.metadata.refresh.interval.ms": "1000"})";
+  const char* debug = std::getenv("SFMC_TEST_KAFKA_DEBUG");
+  std::string common = R"("auto.commit.interval.ms": "200", "topic.metadata.refresh.interval.ms": "1000")";
+  if (debug != nullptr) common += R"(, "debug": ")" + std::string(debug) + "\"";
+  if (consumer_group_protocol()) return R"({"group.protocol": "consumer", )" + common + "}";
+  return R"({"session.timeout.ms": "6000", "heartbeat.interval.ms": "500", )" + common + "}";
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ namespace {
 constexpr const char* kUsage = R"(Usage:
   sfmc-relay run --config FILE           consume send events, call SFMC, publish outcomes
   sfmc-relay check-config --config FILE  validate a configuration file and exit
-  sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE);
+  sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE or for -);
                                          --schema NAME prints a schema
   sfmc-relay demo --auth-url URL         relay the built-in example events through an
                                          in-process Kafka mock cluster to an SFMC

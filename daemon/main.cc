@@ -39,7 +39,7 @@ namespace {
 constexpr const char* kUsage = R"(Usage:
   sfmc-relay run --config FILE           consume send events, call SFMC, publish outcomes
   sfmc-relay check-config --config FILE  validate a configuration file and exit
-  sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE);
+  sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE or for -);
                                          --schema NAME prints a schema
   sfmc-relay demo --auth-url URL         relay the built-in example events through an
                                          in-process Kafka mock cluster to an SFMC
@@ -155,7 +155,7 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   log.info("started", {{"version", SFMC_RELAY_VERSION}, {"librdkafka", kafka::library_version()},
                        {"group", config.consumer_properties.at("group.id")},
                        {"outcome_topic", config.pipeline.outcome_topic},
-                       {"max_in_flight", std::to_string(config.pipeline.max_in_flight)},
+                       {"max_in_flight", config.pipeline.max_in_flight},
                        {"admin", config.admin_listen.empty() ? "off" : config.admin_listen + " (port " + std::to_string(admin.port()) + ")"}});
   switch (relay.run(stop)) {
     case RelayExit::Stopped: return 0;

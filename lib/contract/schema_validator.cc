@@ -10,7 +10,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <optional>
+#include <set>
 #include <stdexcept>
 
 namespace sfmc {
@@ -104,6 +106,48 @@ std::string compact(const Value& value) {
 
 bool starts_with(const std::string& text, std::string_view prefix) { return text.rfind(prefix, 0) == 0; }
 
+// The schema's own bound, as written there ("1", not valijson's "1.000000").
+std::string bound(const Value* schema, const char* keyword) {
+  const Value* value = member(schema, keyword);
+  return value ? compact(*value) : "?";
+}
+
+std::string at_least(const Value* schema, const char* keyword, std::string_view things) {
+  std::string n = bound(schema, keyword);
+  return n == "1" ? "must not be empty" : "must have at least " + n + " " + std::string(things);
+}
+
+std::string at_most(const Value* schema, const char* keyword, std::string_view things) {
+  return "must have at most " + bound(schema, keyword) + " " + std::string(things);
+}
+
+// The property names each oneOf branch requires, e.g. {{"a"}, {"b"}}; empty
+// unless every branch is only a "required" list.
+std::vector<std::vector<std::string>> alternatives(const Value* schema) {
+  std::vector<std::vector<std::string>> out;
+  const Value* branches = member(schema, "oneOf");
+  if (branches == nullptr || !branches->IsArray()) return {};
+  for (const auto& branch : branches->GetArray()) {
+    const Value* required = member(&branch, "required");
+    if (required == nullptr || branch.MemberCount() != 1) return {};
+    auto& names = out.emplace_back();
+    for (const auto& name : required->GetArray()) names.emplace_back(name.GetString());
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::vector<std::string>>& alternatives, std::string_view last) {
+  std::string out;
+  for (size_t i = 0; i < alternatives.size(); ++i) {
+    out += i == 0 ? "" : i + 1 == alternatives.size() ? last : ", ";
+    for (size_t j = 0; j < alternatives[i].size(); ++j) out += (j == 0 ? "" : " and ") + alternatives[i][j];
+  }
+  return out;
+}
+
+constexpr std::string_view kNoneOf = "Failed to validate against any child schemas allowed by oneOf constraint.";
+constexpr std::string_view kNotOnlyOne = "Failed to validate against exactly one child schema";
+
 // valijson's sentences name the constraint, not the fix: say what is wanted,
 // using the schema, and point at the offending member itself.
 void explain(ErrorDetail& e, const Value* schema) {
@@ -111,33 +155,76 @@ void explain(ErrorDetail& e, const Value* schema) {
       "Object contains a property that could not be validated using 'properties' or 'additionalProperties' "
       "constraints: '";
   constexpr std::string_view kRequired = "Missing required property '";
-  if (starts_with(e.message, kUnknown) && e.message.size() > kUnknown.size() + 2) {
-    std::string name = e.message.substr(kUnknown.size(), e.message.size() - kUnknown.size() - 2);
+  const std::string& m = e.message;
+  if (starts_with(m, kUnknown) && m.size() > kUnknown.size() + 2) {
+    std::string name = m.substr(kUnknown.size(), m.size() - kUnknown.size() - 2);
     e.pointer += "/" + pointer_token(name);
     e.message = "unknown field \"" + name + "\"";
-  } else if (starts_with(e.message, kRequired) && e.message.size() > kRequired.size() + 2) {
-    e.message = "\"" + e.message.substr(kRequired.size(), e.message.size() - kRequired.size() - 2) + "\" is required";
-  } else if (starts_with(e.message, "Value type not permitted by 'type' constraint")) {
-    if (const Value* type = member(schema, "type")) {
-      std::string wanted = type->IsString() ? type->GetString() : compact(*type);
-      e.message = "must be of type " + wanted;
-    }
-  } else if (starts_with(e.message, "Failed to match against any enum values")) {
+  } else if (starts_with(m, kRequired) && m.size() > kRequired.size() + 2) {
+    e.message = "\"" + m.substr(kRequired.size(), m.size() - kRequired.size() - 2) + "\" is required";
+  } else if (starts_with(m, "Value type not permitted by 'type' constraint")) {
+    if (const Value* type = member(schema, "type"))
+      e.message = "must be of type " + (type->IsString() ? type->GetString() : compact(*type));
+  } else if (starts_with(m, "Failed to match against any enum values")) {
     if (const Value* values = member(schema, "enum")) {
       e.message = "must be one of ";
       for (const auto& v : values->GetArray()) e.message += (&v == values->Begin() ? "" : ", ") + compact(v);
     }
+  } else if (starts_with(m, "Failed to match expected value set by 'const' constraint")) {
+    e.message = "must be " + bound(schema, "const");
+  } else if (starts_with(m, "Expected number greater than or equal to ")) {
+    e.message = "must be at least " + bound(schema, "minimum");
+  } else if (starts_with(m, "Expected number greater than ")) {
+    e.message = "must be greater than " + bound(schema, "exclusiveMinimum");
+  } else if (starts_with(m, "Expected number less than or equal to ")) {
+    e.message = "must be at most " + bound(schema, "maximum");
+  } else if (starts_with(m, "Expected number less than ")) {
+    e.message = "must be less than " + bound(schema, "exclusiveMaximum");
+  } else if (starts_with(m, "String should be no fewer than ")) {
+    e.message = at_least(schema, "minLength", "characters");
+  } else if (starts_with(m, "String should be no more than ")) {
+    e.message = at_most(schema, "maxLength", "characters");
+  } else if (starts_with(m, "Array should contain no fewer than ")) {
+    e.message = at_least(schema, "minItems", "items");
+  } else if (starts_with(m, "Array should contain no more than ")) {
+    e.message = at_most(schema, "maxItems", "items");
+  } else if (starts_with(m, "Object should have no fewer than ")) {
+    e.message = at_least(schema, "minProperties", "entries");
+  } else if (starts_with(m, "Object should have no more than ")) {
+    e.message = at_most(schema, "maxProperties", "entries");
+  } else if (starts_with(m, "Failed to match regex specified by 'pattern' constraint")) {
+    // A pattern cannot explain itself: the schema says what it stands for.
+    const Value* wanted = member(schema, "errorMessage");
+    e.message = wanted && wanted->IsString() ? wanted->GetString() : "must match " + bound(schema, "pattern");
+  } else if (m == kNoneOf || starts_with(m, kNotOnlyOne)) {
+    auto names = alternatives(schema);
+    if (names.empty())
+      e.message = "must match exactly one of the forms the schema allows";
+    else
+      e.message = m == kNoneOf ? "set " + join(names, " or ") : "set only one of " + join(names, " and ");
   }
+}
+
+// A failed oneOf of "required" branches repeats each branch's "is required"
+// before its own line: its one sentence names them all, so drop those.
+void drop_alternatives(std::vector<ErrorDetail>& errors, size_t from, const std::string& pointer, const Value* schema) {
+  std::set<std::string> repeated;
+  for (const auto& branch : alternatives(schema))
+    for (const auto& name : branch) repeated.insert("\"" + name + "\" is required");
+  errors.erase(std::remove_if(errors.begin() + static_cast<std::ptrdiff_t>(from), errors.end(),
+                              [&](const ErrorDetail& e) { return e.pointer == pointer && repeated.contains(e.message); }),
+               errors.end());
 }
 
 // valijson also reports every enclosing schema that failed because a nested
 // one did; those lines repeat the nested error, so keep only the leaves.
 bool is_wrapper_error(const std::string& description) {
-  return description.rfind("Failed to validate against schema associated with property name", 0) == 0 ||
-         description.rfind("Failed to validate item #", 0) == 0 ||
-         description.rfind("Failed to validate against child schema", 0) == 0 ||
-         description.rfind("Failed to validate additional properties", 0) == 0 ||
-         description.rfind("Failed to validate against additional items schema", 0) == 0;
+  return starts_with(description, "Failed to validate against schema associated with property name") ||
+         starts_with(description, "Failed to validate against schema associated with pattern") ||
+         starts_with(description, "Failed to validate item #") ||
+         starts_with(description, "Failed to validate against child schema") ||
+         starts_with(description, "Failed to validate against additional properties schema") ||
+         starts_with(description, "Failed to validate against additional items schema");
 }
 
 }  // namespace
@@ -161,23 +248,21 @@ bool SchemaValidator::validate(const rapidjson::Value& value, std::string_view b
   if (impl_->validator.validate(impl_->schema, target, &results)) return true;
   valijson::ValidationResults::Error error;
   size_t before = errors.size();
-  std::vector<ErrorDetail> wrappers;
   while (results.popError(error)) {
+    if (is_wrapper_error(error.description)) continue;
     Location where = locate(error.context, value, impl_->schema_doc, base);
     ErrorDetail detail{error.description, where.pointer, std::nullopt, {}};
-    if (is_wrapper_error(error.description)) {
-      wrappers.push_back(std::move(detail));
-    } else {
-      explain(detail, where.schema);
-      errors.push_back(std::move(detail));
-    }
+    if (error.description == kNoneOf) drop_alternatives(errors, before, detail.pointer, where.schema);
+    explain(detail, where.schema);
+    errors.push_back(std::move(detail));
   }
-  // Never report "invalid" with an empty list: fall back to the wrappers,
-  // then to RapidJSON's own finding.
-  if (errors.size() == before) errors.insert(errors.end(), wrappers.begin(), wrappers.end());
-  if (errors.size() == before)
+  // Never report "invalid" with an empty list: fall back to RapidJSON's finding.
+  if (errors.size() == before) {
+    rapidjson::StringBuffer pointer;
+    impl_->fast->GetInvalidDocumentPointer().Stringify(pointer);
     errors.push_back({std::string("violates the schema's \"") + impl_->fast->GetInvalidSchemaKeyword() + "\" rule",
-                      std::string(base), std::nullopt, {}});
+                      std::string(base) + pointer.GetString(), std::nullopt, {}});
+  }
   return false;
 }
 

@@ -53,6 +53,27 @@ std::string read_secret_file(const std::string& path, std::vector<std::string>& 
   return secret;
 }
 
+// One line per problem, each starting with where it is.
+ConfigError invalid(const std::vector<std::string>& problems) {
+  std::string message = "configuration is invalid:";
+  for (const auto& problem : problems) message += "\n  " + problem;
+  return ConfigError(message);
+}
+
+// People count lines from 1 and columns in characters, not bytes.
+std::string line_and_column(std::string_view text, size_t offset) {
+  size_t line = 1, column = 1;
+  for (char c : text.substr(0, offset)) {
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) {  // not a UTF-8 continuation byte
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
 constexpr std::string_view kEnvPrefix = "SFMC_RELAY__";
 
 std::string lower(std::string_view s) {
@@ -107,19 +128,18 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
   if (doc.HasParseError())
-    throw ConfigError(std::string("configuration is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                      " (at byte " + std::to_string(doc.GetErrorOffset()) + ")");
+    throw ConfigError("configuration is not valid JSON at " + line_and_column(json, doc.GetErrorOffset()) + ": " +
+                      rapidjson::GetParseError_En(doc.GetParseError()));
   for (const auto& [name, value] : overrides) apply_override(doc, name, value);
   std::vector<ErrorDetail> errors;
+  std::vector<std::string> problems;
   SchemaValidator schema(schemas::kConfig);
   if (!schema.validate(doc, "", errors)) {
-    std::string message = "configuration is invalid:";
-    for (const auto& e : errors) message += "\n  " + (e.pointer.empty() ? std::string("/") : e.pointer) + ": " + e.message;
-    throw ConfigError(message);
+    for (const auto& e : errors) problems.push_back((e.pointer.empty() ? "/" : e.pointer) + ": " + e.message);
+    throw invalid(problems);
   }
 
   RelayConfig config;
-  std::vector<std::string> problems;
   const Value& kafka = doc["kafka"];
   copy_properties(member(kafka, "properties"), config.consumer_properties);
   config.producer_properties = config.consumer_properties;
@@ -193,11 +213,7 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
   }
   if (const Value* admin = member(doc, "admin")) config.admin_listen = text(*admin, "listen", config.admin_listen);
 
-  if (!problems.empty()) {
-    std::string message = "configuration is invalid:";
-    for (const auto& p : problems) message += "\n  " + p;
-    throw ConfigError(message);
-  }
+  if (!problems.empty()) throw invalid(problems);
   return config;
 }
 
@@ -206,7 +222,11 @@ RelayConfig load_config_file(const std::string& path, const GetEnv& getenv, cons
   if (!in) throw ConfigError("cannot read configuration file " + path);
   std::stringstream content;
   content << in.rdbuf();
-  return parse_config(content.str(), getenv, overrides);
+  try {
+    return parse_config(content.str(), getenv, overrides);
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
 }
 
 }  // namespace sfmc

@@ -69,6 +69,11 @@ std::string mask_personal_data(std::string_view text) {
 
 namespace {
 
+template <typename... Visitors>
+struct Overloaded : Visitors... {
+  using Visitors::operator()...;
+};
+
 const char* level_name(LogLevel level) {
   switch (level) {
     case LogLevel::Debug: return "debug";
@@ -108,12 +113,14 @@ void Logger::log(LogLevel level, std::string_view message, Fields fields) {
   for (const auto& [key, value] : fields) {
     w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
     bool personal = mask_ && (key == "error" || key == "event");
-    str(personal ? mask_personal_data(value) : std::string(value));
+    std::visit(Overloaded{[&](std::string_view s) { str(personal ? mask_personal_data(s) : std::string(s)); },
+                          [&](int64_t n) { w.Int64(n); }, [&](uint64_t n) { w.Uint64(n); }},
+               value.value());
   }
   w.EndObject();
   std::lock_guard lock(mutex_);
-  std::fprintf(stderr, "%s\n", buffer.GetString());
-  std::fflush(stderr);
+  std::fprintf(out_, "%s\n", buffer.GetString());
+  std::fflush(out_);
 }
 
 void Logger::kafka(int syslog_level, const std::string& facility, const std::string& message) {

@@ -1,12 +1,17 @@
 // One JSON object per line on stderr: journald and Kubernetes friendly.
 #pragma once
 
+#include <concepts>
+#include <cstdint>
+#include <cstdio>
 #include <initializer_list>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace sfmc {
 
@@ -18,11 +23,32 @@ std::optional<LogLevel> parse_log_level(std::string_view text);
 // digits; e-mail addresses keep the first character and the domain.
 std::string mask_personal_data(std::string_view text);
 
+// A field's value: text, or a number, which is written as a JSON number.
+class LogValue {
+ public:
+  LogValue(std::string_view text) : value_(text) {}
+  LogValue(const std::string& text) : value_(std::string_view(text)) {}
+  LogValue(const char* text) : value_(std::string_view(text)) {}
+  template <std::integral Number>
+    requires(!std::same_as<Number, bool> && !std::same_as<Number, char>)
+  LogValue(Number number) {
+    if constexpr (std::is_signed_v<Number>)
+      value_ = static_cast<int64_t>(number);
+    else
+      value_ = static_cast<uint64_t>(number);
+  }
+  const std::variant<std::string_view, int64_t, uint64_t>& value() const { return value_; }
+
+ private:
+  std::variant<std::string_view, int64_t, uint64_t> value_;
+};
+
 class Logger {
  public:
-  using Fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  using Fields = std::initializer_list<std::pair<std::string_view, LogValue>>;
 
-  explicit Logger(LogLevel level = LogLevel::Info) : level_(level) {}
+  // Lines go to `out` (stderr; tests pass their own).
+  explicit Logger(LogLevel level = LogLevel::Info, std::FILE* out = stderr) : level_(level), out_(out) {}
   void set_level(LogLevel level) { level_ = level; }
   // Masks the message and the "error" and "event" fields (where event
   // content can appear). On by default.
@@ -41,6 +67,7 @@ class Logger {
  private:
   LogLevel level_;
   bool mask_ = true;
+  std::FILE* out_;
   std::mutex mutex_;  // librdkafka logs from its own threads
 };
 

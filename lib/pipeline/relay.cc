@@ -178,8 +178,7 @@ void Relay::retry_unpublished() {
 void Relay::delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error) {
   if (!error.empty()) {
     log_.error("outcome not acknowledged by Kafka; stopping",
-               {{"topic", input.topic}, {"partition", std::to_string(input.partition)},
-                {"offset", std::to_string(input.offset)}, {"error", error}});
+               {{"topic", input.topic}, {"partition", input.partition}, {"offset", input.offset}, {"error", error}});
     fatal_kafka_ = true;
     return;
   }
@@ -239,7 +238,7 @@ void Relay::drain(const char* why, const kafka::Consumer::Partitions* partitions
   if (finish) {
     auto deadline = clock_.now() + options_.drain_timeout;
     log_.info("finishing events in flight",
-              {{"reason", why}, {"count", std::to_string(std::count_if(works_.begin(), works_.end(), ours))}});
+              {{"reason", why}, {"count", std::count_if(works_.begin(), works_.end(), ours)}});
     while (std::any_of(works_.begin(), works_.end(), ours) && !fatal_kafka_ && !client_.fatal_error() &&
            clock_.now() < deadline)
       turn(milliseconds(50), /*consume=*/false);
@@ -252,7 +251,7 @@ void Relay::drain(const char* why, const kafka::Consumer::Partitions* partitions
   size_t left = std::erase_if(works_, ours);
   if (left > 0 || unacknowledged > 0)
     log_.warn("gave up on events in flight; they will be consumed again",
-              {{"reason", why}, {"events", std::to_string(left)}, {"unacknowledged", std::to_string(unacknowledged)}});
+              {{"reason", why}, {"events", left}, {"unacknowledged", unacknowledged}});
   std::erase_if(key_queues_, [this](const auto& queue) { return !works_.contains(queue.second.front()); });
   std::erase_if(unpublished_, [this](uint64_t id) { return !works_.contains(id); });
 }

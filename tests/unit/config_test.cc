@@ -17,6 +17,16 @@ constexpr const char* kMinimal = R"({
   "accounts": {"default": {"auth_base_url": "http://127.0.0.1:1", "client_id": "c", "client_secret_env": "SFMC_SECRET", "account_id": 7}}
 })";
 
+// What a person reads for `text` after overrides: the ConfigError's text, or "" when valid.
+std::string refusal(std::string_view text, const Environment& overrides = {}) {
+  try {
+    parse_config(text, env, overrides);
+    return "";
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+}
+
 }  // namespace
 
 TEST_CASE("a minimal configuration gets its defaults and its secret from the environment") {
@@ -38,17 +48,70 @@ TEST_CASE("a minimal configuration gets its defaults and its secret from the env
   CHECK(c.http.verify_tls);
 }
 
-TEST_CASE("every schema violation is listed with its location") {
-  try {
-    parse_config(R"({"kafka": {"input_topics": [], "outcome_topic": 3}, "accounts": {}, "colour": "red"})", env);
-    FAIL("expected a ConfigError");
-  } catch (const ConfigError& e) {
-    std::string m = e.what();
-    CHECK(m.find("/kafka/outcome_topic") != std::string::npos);
-    CHECK(m.find("/kafka/input_topics") != std::string::npos);
-    CHECK(m.find("bootstrap_servers") != std::string::npos);
-    CHECK(m.find("colour") != std::string::npos);
+TEST_CASE("every schema violation is one line: where, and what is wanted") {
+  CHECK(refusal(R"({"kafka": {"input_topics": [], "outcome_topic": 3}, "accounts": {}, "colour": "red"})") ==
+        "configuration is invalid:\n"
+        "  /accounts: must not be empty\n"
+        "  /kafka/input_topics: must not be empty\n"
+        "  /kafka/outcome_topic: must be of type string\n"
+        "  /kafka: \"bootstrap_servers\" is required\n"
+        "  /colour: unknown field \"colour\"");
+}
+
+TEST_CASE("an account without a secret gets one line naming both ways to give it") {
+  std::string text = kMinimal;
+  text.replace(text.find(R"(, "client_secret_env": "SFMC_SECRET")"), 36, "");
+  CHECK(refusal(text) == "configuration is invalid:\n  /accounts/default: set client_secret_env or client_secret_file");
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__ACCOUNTS__DEFAULT__CLIENT_SECRET_FILE", "/run/secret"}}) ==
+        "configuration is invalid:\n  /accounts/default: set only one of client_secret_env and client_secret_file");
+}
+
+TEST_CASE("bounds are the schema's integers, and URLs must be http(s)") {
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__PIPELINE__MAX_IN_FLIGHT", "0"},
+                           {"SFMC_RELAY__RETRY__MAX_ATTEMPTS", "51"},
+                           {"SFMC_RELAY__ACCOUNTS__DEFAULT__BURST", "0"},
+                           {"SFMC_RELAY__ACCOUNTS__DEFAULT__AUTH_BASE_URL", "not a url"},
+                           {"SFMC_RELAY__ACCOUNTS__DEFAULT__CLIENT_ID", ""},
+                           {"SFMC_RELAY__LOG__LEVEL", "loud"}}) ==
+        "configuration is invalid:\n"
+        "  /accounts/default/auth_base_url: must be an https:// URL (http:// for a local simulator), e.g. "
+        "https://YOUR_SUBDOMAIN.auth.marketingcloudapis.com\n"
+        "  /accounts/default/burst: must be at least 1\n"
+        "  /accounts/default/client_id: must not be empty\n"
+        "  /log/level: must be one of \"debug\", \"info\", \"warning\", \"error\"\n"
+        "  /pipeline/max_in_flight: must be at least 1\n"
+        "  /retry/max_attempts: must be at most 50");
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__ACCOUNTS__DEFAULT__AUTH_BASE_URL", "https://mc.auth.marketingcloudapis.com/"}}) ==
+        "");
+}
+
+TEST_CASE("no configuration error speaks the validator's language") {
+  // One violation of every kind of rule the configuration schema uses.
+  for (const Environment& overrides : std::vector<Environment>{
+           {{"SFMC_RELAY__KAFKA__INPUT_TOPICS", "[]"}},
+           {{"SFMC_RELAY__KAFKA__INPUT_TOPICS", "[\"\"]"}},
+           {{"SFMC_RELAY__KAFKA__PROPERTIES__LINGER.MS", "5"}},
+           {{"SFMC_RELAY__ACCOUNTS", "{}"}},
+           {{"SFMC_RELAY__ACCOUNTS__DEFAULT", "{}"}},
+           {{"SFMC_RELAY__ACCOUNTS__DEFAULT__MAX_REQUESTS_PER_SECOND", "-0.5"}},
+           {{"SFMC_RELAY__ACCOUNTS__DEFAULT__AUTH_BASE_URL", "ftp://x"}},
+           {{"SFMC_RELAY__HTTP__TIMEOUT", "5"}},
+           {{"SFMC_RELAY__LIMITS__MAX_EVENT_DEPTH", "513"}},
+           {{"SFMC_RELAY__PIPELINE__ORDERING", "random"}},
+           {{"SFMC_RELAY__ADMIN", "true"}},
+       }) {
+    std::string text = refusal(kMinimal, overrides);
+    CAPTURE(text);
+    CHECK(text.rfind("configuration is invalid:\n  /", 0) == 0);
+    CHECK(text.find("Failed to validate") == std::string::npos);
+    CHECK(text.find(".000000") == std::string::npos);
+    CHECK(text.find("constraint") == std::string::npos);
   }
+}
+
+TEST_CASE("a syntax error says the line and the column") {
+  CHECK(refusal("{\n  \"kafka\": {\n    \"group_id\": \"é\"\n    \"outcome_topic\": \"out\"}}") ==
+        "configuration is not valid JSON at line 4, column 5: Missing a comma or '}' after an object member.");
 }
 
 TEST_CASE("a missing secret is a configuration error naming the variable, never the value") {

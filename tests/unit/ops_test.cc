@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <prometheus/registry.h>
+#include <rapidjson/document.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 #include "ops/admin_server.h"
 #include "ops/kafka_stats.h"
@@ -15,6 +19,33 @@ TEST_CASE("phone numbers and e-mail addresses are masked, other numbers are not"
   CHECK(mask_personal_data("mail astro@example.test failed") == "mail a***@example.test failed");
   CHECK(mask_personal_data("offset 12345 of partition 3, 127.0.0.1:9092") == "offset 12345 of partition 3, 127.0.0.1:9092");
   CHECK(mask_personal_data("order-4711") == "order-4711");
+}
+
+TEST_CASE("log fields that are numbers are written as JSON numbers, text as (masked) strings") {
+  char* written = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&written, &size);
+  REQUIRE(out != nullptr);
+  Logger log(LogLevel::Info, out);
+  log.info("started", {{"max_in_flight", size_t{500}}, {"offset", int64_t{-1}}, {"group", "500"},
+                       {"error", std::string("to 15555551234")}});
+  std::fclose(out);
+  std::string line(written, size);
+  std::free(written);
+
+  REQUIRE(line.size() > 1);
+  CHECK(line.back() == '\n');
+  rapidjson::Document doc;
+  doc.Parse(line.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(doc["msg"] == "started");
+  REQUIRE(doc["max_in_flight"].IsUint64());
+  CHECK(doc["max_in_flight"].GetUint64() == 500);
+  REQUIRE(doc["offset"].IsInt64());
+  CHECK(doc["offset"].GetInt64() == -1);
+  CHECK(doc["group"] == "500");
+  CHECK(doc["error"] == "to *********34");
+  CHECK(line.find(R"("max_in_flight":500,"offset":-1,"group":"500")") != std::string::npos);
 }
 
 TEST_CASE("consumer lag is read from librdkafka's statistics for assigned partitions only") {

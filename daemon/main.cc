@@ -195,6 +195,12 @@ int main(int argc, char** argv) {
       }
       auto config = sfmc::load_config_file(path, get_env, sfmc::relay_environment());
       if (command == "check-config") {
+        try {  // what librdkafka would refuse at start-up: names and values
+          sfmc::kafka::make_conf(config.consumer_properties);
+          sfmc::kafka::make_conf(config.producer_properties);
+        } catch (const sfmc::kafka::PropertyError& e) {
+          throw sfmc::ConfigError(path + ": " + e.what());
+        }
         std::cout << path << ": OK\n";
         return 0;
       }
@@ -217,6 +223,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const sfmc::ConfigError& e) {
     std::cerr << "sfmc-relay: " << e.what() << "\n";
+    return kExitConfig;
+  } catch (const sfmc::kafka::PropertyError& e) {  // a combination only a client refuses
+    log.error("configuration refused", {{"error", e.what()}});
     return kExitConfig;
   } catch (const std::exception& e) {
     log.error("fatal", {{"error", e.what()}});

@@ -1,7 +1,5 @@
 #include "kafka/handles.h"
 
-#include <stdexcept>
-
 namespace sfmc::kafka {
 
 Conf make_conf(const Properties& properties) {
@@ -9,7 +7,7 @@ Conf make_conf(const Properties& properties) {
   char error[512];
   for (const auto& [name, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK)
-      throw std::invalid_argument("Kafka property '" + name + "': " + error);
+      throw PropertyError("Kafka property '" + name + "': " + error);
   }
   return conf;
 }
@@ -17,7 +15,7 @@ Conf make_conf(const Properties& properties) {
 Handle make_client(rd_kafka_type_t type, Conf conf) {
   char error[512];
   Handle handle(rd_kafka_new(type, conf.get(), error, sizeof error));
-  if (!handle) throw std::runtime_error(std::string("cannot create Kafka client: ") + error);
+  if (!handle) throw PropertyError(std::string("librdkafka refused the Kafka properties: ") + error);
   (void)conf.release();  // rd_kafka_new took ownership on success
   return handle;
 }

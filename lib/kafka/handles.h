@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace sfmc::kafka {
@@ -36,11 +37,18 @@ using Error = std::unique_ptr<rd_kafka_error_t, Deleter>;
 
 using Properties = std::map<std::string, std::string>;
 
-// A configuration with every property set; throws std::invalid_argument
-// naming the property librdkafka refused (start-up only).
+// librdkafka refused a property, or a combination of them: the operator's
+// configuration is wrong, not the machine.
+struct PropertyError : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// A configuration with every property set; throws PropertyError naming the
+// property librdkafka refused (start-up only).
 Conf make_conf(const Properties& properties);
 
-// Creates the client; throws std::runtime_error with librdkafka's reason.
+// Creates the client; throws PropertyError with librdkafka's reason (it
+// refuses a client only over its configuration).
 Handle make_client(rd_kafka_type_t type, Conf conf);
 
 // The librdkafka the process runs with ("2.15.0").

@@ -2,11 +2,10 @@
 
 #include <rapidjson/document.h>
 
-#include <array>
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <thread>
-#include <vector>
 
 #include "demo_events.h"
 #include "kafka/handles.h"
@@ -19,31 +18,33 @@ namespace {
 constexpr const char* kInputTopic = "sfmc.send";
 constexpr const char* kOutcomeTopic = "sfmc.outcomes";
 
-// Mistaken events show what `invalid` outcomes look like: a value that is
-// not JSON, and an envelope with several problems at once.
-constexpr std::array<std::string_view, 2> kBrokenEvents{
-    R"({"operation": "transactional.sms.send", "id": "example-broken-1", "body": {"definitionKey": "order-shipped",)",
-    R"({"operation": "transactional.sms.sned", "id": "example-broken-2", "messageKey": "", "body": []})"};
-
-void produce_events(const std::string& bootstrap, const std::vector<std::string_view>& events) {
+// Each example's record key is its file name, which its outcome carries back.
+void produce_examples(const std::string& bootstrap) {
   auto producer = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));
-  int n = 0;
-  for (auto event : events) {
-    std::string key = "demo-" + std::to_string(n++);
-    rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(kInputTopic), RD_KAFKA_V_KEY(key.data(), key.size()),
-                      RD_KAFKA_V_VALUE(const_cast<char*>(event.data()), event.size()),
+  for (const auto& example : demo::kExamples) {
+    rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(kInputTopic),
+                      RD_KAFKA_V_KEY(example.file.data(), example.file.size()),
+                      RD_KAFKA_V_VALUE(const_cast<char*>(example.text.data()), example.text.size()),
                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
   }
   if (rd_kafka_flush(producer.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error("demo: could not produce the example events to the mock cluster");
 }
 
-void print_outcome(int n, int total, const std::string& value) {
+std::string member(const rapidjson::Document& doc, const char* name) {
+  return doc.IsObject() && doc.HasMember(name) && doc[name].IsString() ? doc[name].GetString() : "";
+}
+
+// "outcome 3/8  sms-one.json: accepted transactional.sms.sendOne", then the outcome.
+void print_outcome(int n, int total, const std::string& file, const std::string& value) {
   rapidjson::Document doc;
   doc.Parse(value.c_str());
-  std::string status = doc.IsObject() && doc.HasMember("status") ? doc["status"].GetString() : "?";
-  std::string operation = doc.IsObject() && doc.HasMember("operation") ? doc["operation"].GetString() : "?";
-  std::cout << "outcome " << n << "/" << total << ": " << status << "  " << operation << "\n  " << value << "\n"
+  std::string operation = member(doc, "operation");
+  // An event that could not be read names no operation, and its id defaults
+  // to where it was read.
+  if (operation.empty()) operation = "(unreadable: no operation, id = topic/partition/offset)";
+  std::cout << "outcome " << n << "/" << total << "  " << file << ": " << member(doc, "status") << " " << operation
+            << "\n  " << value << "\n"
             << std::flush;
 }
 
@@ -60,7 +61,8 @@ void print_outcomes(const std::string& bootstrap, int total, std::atomic<bool>& 
   while (seen < total && !stop && std::chrono::steady_clock::now() < deadline) {
     kafka::Message message(rd_kafka_consumer_poll(consumer.get(), 100));
     if (!message || message->err) continue;
-    print_outcome(++seen, total, std::string(static_cast<const char*>(message->payload), message->len));
+    std::string key = message->key ? std::string(static_cast<const char*>(message->key), message->key_len) : "";
+    print_outcome(++seen, total, key, std::string(static_cast<const char*>(message->payload), message->len));
   }
   if (seen < total && !stop) std::cout << "demo: only " << seen << " of " << total << " outcomes arrived in time\n";
   stop = true;
@@ -75,10 +77,12 @@ int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, 
   cluster.create_topic(kInputTopic, 3);
   cluster.create_topic(kOutcomeTopic, 1);
 
-  std::vector<std::string_view> events(demo::kExamples.begin(), demo::kExamples.end());
-  events.insert(events.end(), kBrokenEvents.begin(), kBrokenEvents.end());
-  produce_events(bootstrap, events);
-  std::cout << "demo: " << events.size() << " example events produced to '" << kInputTopic
+  produce_examples(bootstrap);
+  const auto total = static_cast<int>(demo::kExamples.size());
+  const auto broken = std::count_if(demo::kExamples.begin(), demo::kExamples.end(),
+                                    [](const auto& example) { return example.file.starts_with("broken/"); });
+  std::cout << "demo: the " << total << " events of schemas/examples/ (" << broken
+            << " of them in broken/, to be refused) produced to '" << kInputTopic
             << "' on an in-process Kafka mock cluster; relaying to " << auth_url << "\n"
             << std::flush;
 
@@ -93,7 +97,7 @@ int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, 
   config.admin_listen = "127.0.0.1:0";
   log.set_level(config.log_level);
 
-  std::thread printer(print_outcomes, bootstrap, static_cast<int>(events.size()), std::ref(stop));
+  std::thread printer(print_outcomes, bootstrap, total, std::ref(stop));
   int rc = run_relay(config, stop);
   stop = true;
   printer.join();

@@ -1,15 +1,17 @@
-// The example events of schemas/examples/, compiled in for the demo.
+// The example events of schemas/examples/ (broken/ included), compiled in for
+// the demo by daemon/CMakeLists.txt.
 #pragma once
 
-#include <array>
 #include <string_view>
+#include <vector>
 
 namespace sfmc::demo {
 
-extern const std::string_view kSmsBatch, kSmsOne, kEmailBatch, kMessageContactNumbers, kMessageContactSubscribers,
-    kMessageList;
+struct Example {
+  std::string_view file;  // its path under schemas/examples/, e.g. "broken/not-json.json"
+  std::string_view text;
+};
 
-inline const std::array<std::string_view, 6> kExamples{kSmsBatch, kSmsOne, kEmailBatch, kMessageContactNumbers,
-                                                       kMessageContactSubscribers, kMessageList};
+extern const std::vector<Example> kExamples;  // sorted by file
 
 }  // namespace sfmc::demo

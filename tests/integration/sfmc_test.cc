@@ -31,6 +31,7 @@ TEST_CASE("each of the five operations goes to its route with the event's body, 
   RelayUnderTest relay;
   std::map<std::string, std::string> bodies;  // id -> body as produced
   for (const auto& entry : std::filesystem::directory_iterator(SFMC_EXAMPLES_DIR)) {
+    if (!entry.is_regular_file()) continue;  // broken/ holds the examples that must be refused
     std::string text = read_file(entry.path());
     auto event = parse_json(text);
     std::string id = event["id"].GetString();

@@ -112,8 +112,8 @@ void Logger::log(LogLevel level, std::string_view message, Fields fields) {
   }
   w.EndObject();
   std::lock_guard lock(mutex_);
-  std::fprintf(stderr, "%s\n", buffer.GetString());
-  std::fflush(stderr);
+  std::fprintf(out_, "%s\n", buffer.GetString());
+  std::fflush(out_);
 }
 
 void Logger::kafka(int syslog_level, const std::string& facility, const std::string& message) {

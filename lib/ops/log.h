@@ -1,9 +1,10 @@
 // One JSON object per line on stderr: journald and Kubernetes friendly.
 #pragma once
 
+#include <cstdio>
 #include <initializer_list>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,7 +23,8 @@ class Logger {
  public:
   using Fields = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
-  explicit Logger(LogLevel level = LogLevel::Info) : level_(level) {}
+  // `out`: stderr in the daemon; a test may read the lines back from a file.
+  explicit Logger(LogLevel level = LogLevel::Info, std::FILE* out = stderr) : level_(level), out_(out) {}
   void set_level(LogLevel level) { level_ = level; }
   // Masks the message and the "error" and "event" fields (where event
   // content can appear). On by default.
@@ -40,6 +42,7 @@ class Logger {
 
  private:
   LogLevel level_;
+  std::FILE* out_;
   bool mask_ = true;
   std::mutex mutex_;  // librdkafka logs from its own threads
 };

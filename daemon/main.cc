@@ -142,7 +142,8 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   SfmcClient client(config.accounts, transport, clock, metrics, log, config.retry, std::random_device{}());
   EventDecoder decoder(config.decoder);
   kafka::Consumer consumer(
-      config.consumer_properties, config.input_topics, kafka_log, [&metrics](const char* json) { record_consumer_lag(json, metrics); },
+      config.consumer_properties, config.input_topics, kafka_log,
+      [&metrics](const char* json) { record_consumer_lag(json, metrics); },
       /*buffered=*/config.pipeline.max_in_flight);
   kafka::Publisher publisher(config.producer_properties, kafka_log);
   auto on_turn = [&] {

@@ -83,10 +83,10 @@ bool statistics_show_a_broker_up(const char* statistics_json) {
     auto member = broker.FindMember(name);
     return member != broker.MemberEnd() && member->value.IsString() && member->value.GetString() == value;
   };
-  for (const auto& broker : brokers->value.GetObject())
-    if (broker.value.IsObject() && (is(broker.value, "source", "configured") || is(broker.value, "source", "learned")) &&
-        is(broker.value, "state", "UP"))
-      return true;
+  for (const auto& [name, broker] : brokers->value.GetObject()) {
+    bool of_the_cluster = broker.IsObject() && (is(broker, "source", "configured") || is(broker, "source", "learned"));
+    if (of_the_cluster && is(broker, "state", "UP")) return true;
+  }
   return false;
 }
 

@@ -176,9 +176,9 @@ TEST_CASE("a token endpoint outage is logged with the next try, retried while no
   const auto outage_start = f.clock.current;
   f.http.answer({503, "", "1", {}});
   CHECK_FALSE(f.client->tokens_ready());
-  CHECK(f.log.lines() ==
-        std::vector<std::string>{R"({"level":"warning","msg":"SFMC token endpoint of account 'default' unreachable; )"
-                                 R"(next try in 1.0 s","error":"token request for account 'default' refused: HTTP 503"})"});
+  CHECK(f.log.lines() == std::vector<std::string>{
+                             R"({"level":"warning","msg":"SFMC token endpoint of account 'default' unreachable; )"
+                             R"(next try in 1.0 s","error":"token request for account 'default' refused: HTTP 503"})"});
   // Asked again on its backoff although no send waits; a failure within 30 s
   // of the last line adds none.
   REQUIRE(f.client->next_wakeup() == f.clock.current + 1s);

@@ -139,12 +139,11 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
 
   SystemClock clock;
   CurlTransport transport(config.http);
-  SfmcClient client(config.accounts, transport, clock, metrics, config.retry, std::random_device{}());
+  SfmcClient client(config.accounts, transport, clock, metrics, log, config.retry, std::random_device{}());
   EventDecoder decoder(config.decoder);
-  auto properties = config.consumer_properties;
-  properties.try_emplace("statistics.interval.ms", "5000");  // consumer lag for the metrics
   kafka::Consumer consumer(
-      properties, config.input_topics, kafka_log, [&metrics](const char* json) { record_consumer_lag(json, metrics); },
+      config.consumer_properties, config.input_topics, kafka_log,
+      [&metrics](const char* json) { record_consumer_lag(json, metrics); },
       /*buffered=*/config.pipeline.max_in_flight);
   kafka::Publisher publisher(config.producer_properties, kafka_log);
   auto on_turn = [&] {

@@ -1,5 +1,6 @@
 #include "kafka/consumer.h"
 
+#include <rapidjson/document.h>
 #include <syslog.h>
 
 #include <algorithm>
@@ -55,11 +56,15 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
   properties.try_emplace("max.partition.fetch.bytes", "262144");
   properties.try_emplace("auto.offset.reset", "earliest");
   properties.try_emplace("enable.partition.eof", "false");
+  // The statistics tell when a broker is back (brokers_up) and give the
+  // owner's hook the consumer lag.
+  properties.try_emplace("statistics.interval.ms", "5000");
   Conf conf = make_conf(properties);
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &Consumer::rebalance_trampoline);
   rd_kafka_conf_set_log_cb(conf.get(), &Consumer::log_trampoline);
-  if (stats_) rd_kafka_conf_set_stats_cb(conf.get(), &Consumer::stats_trampoline);
+  rd_kafka_conf_set_error_cb(conf.get(), &Consumer::error_trampoline);
+  rd_kafka_conf_set_stats_cb(conf.get(), &Consumer::stats_trampoline);
   handle_ = make_client(RD_KAFKA_CONSUMER, std::move(conf));
   rd_kafka_poll_set_consumer(handle_.get());
   commits_.reset(rd_kafka_queue_new(handle_.get()));
@@ -72,9 +77,61 @@ Consumer::Consumer(Properties properties, const std::vector<std::string>& topics
 
 Consumer::~Consumer() { close(); }
 
+bool statistics_show_a_broker_up(const char* statistics_json) {
+  rapidjson::Document doc;
+  doc.Parse(statistics_json);
+  if (doc.HasParseError() || !doc.IsObject()) return false;
+  auto brokers = doc.FindMember("brokers");
+  if (brokers == doc.MemberEnd() || !brokers->value.IsObject()) return false;
+  auto is = [](const rapidjson::Value& broker, const char* name, std::string_view value) {
+    auto member = broker.FindMember(name);
+    return member != broker.MemberEnd() && member->value.IsString() && member->value.GetString() == value;
+  };
+  for (const auto& [name, broker] : brokers->value.GetObject()) {
+    bool of_the_cluster = broker.IsObject() && (is(broker, "source", "configured") || is(broker, "source", "learned"));
+    if (of_the_cluster && is(broker, "state", "UP")) return true;
+  }
+  return false;
+}
+
+// Errors and statistics are served from the consumer queue (librdkafka
+// forwards its reply queue there), so on the thread that calls serve().
+void Consumer::error_trampoline(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  static_cast<Consumer*>(opaque)->client_error(static_cast<rd_kafka_resp_err_t>(err), reason);
+}
+
+void Consumer::client_error(rd_kafka_resp_err_t err, const std::string& reason) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+      brokers_up_ = false;
+      // The connection error says why; librdkafka's count ("1/1 brokers
+      // are down") may be read before the last broker is counted.
+      brokers_down_ = last_connection_error_.empty() ? reason : last_connection_error_;
+      break;
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR__SSL:
+      last_connection_error_ = reason;
+      if (!brokers_down_.empty()) brokers_down_ = reason;  // the latest reason for the outage's next line
+      break;
+    default: break;
+  }
+  // What librdkafka logs itself when no error callback is set.
+  if (log_) log_(LOG_ERR, "ERROR", reason);
+}
+
 int Consumer::stats_trampoline(rd_kafka_t*, char* json, size_t, void* opaque) {
-  static_cast<Consumer*>(opaque)->stats_(json);
+  auto* self = static_cast<Consumer*>(opaque);
+  if (statistics_show_a_broker_up(json)) self->broker_answered();
+  if (self->stats_) self->stats_(json);
   return 0;  // librdkafka frees the JSON
+}
+
+void Consumer::broker_answered() {
+  brokers_up_ = true;
+  brokers_down_.clear();
+  last_connection_error_.clear();
 }
 
 void Consumer::rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
@@ -107,7 +164,7 @@ void Consumer::assign(rd_kafka_topic_partition_list_t* parts, bool incremental) 
     return;
   }
   assigned_ = true;
-  brokers_up_ = true;
+  broker_answered();
   if (!incremental) feeds_.clear();
   split_off(parts);
   assigned_partitions_ = (incremental ? assigned_partitions_ : 0) + static_cast<size_t>(parts->cnt);
@@ -227,11 +284,10 @@ bool Consumer::receive() {
 
 void Consumer::accept(Message message) {
   if (message->err) {
-    if (message->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) brokers_up_ = false;
     if (log_) log_(LOG_WARNING, "CONSUME", rd_kafka_message_errstr(message.get()));
     return;
   }
-  brokers_up_ = true;
+  broker_answered();
   InboundEvent& event = buffer_.emplace_back();
   event.input = {rd_kafka_topic_name(message->rkt), message->partition, message->offset};
   if (message->key) event.key.emplace(static_cast<const char*>(message->key), message->key_len);

@@ -25,6 +25,10 @@
 
 namespace sfmc::kafka {
 
+// Whether librdkafka's statistics JSON shows a broker of the cluster (not
+// librdkafka's internal or logical ones) connected.
+bool statistics_show_a_broker_up(const char* statistics_json);
+
 class Consumer {
  public:
   using Partitions = std::set<OffsetTracker::PartitionKey>;
@@ -36,7 +40,8 @@ class Consumer {
   // theirs can be committed any more, so their work is only given up.
   using RevokeHook = std::function<void(const Partitions& revoked, bool lost)>;
   using LogHook = std::function<void(int level, const std::string& facility, const std::string& message)>;
-  // librdkafka's statistics JSON (every statistics.interval.ms), on its thread.
+  // librdkafka's statistics JSON (every statistics.interval.ms, 5 s unless
+  // set), served by serve() on the caller's thread.
   using StatsHook = std::function<void(const char* json)>;
 
   // `properties` must contain bootstrap.servers and group.id; the offset
@@ -50,9 +55,9 @@ class Consumer {
 
   void on_revoke(RevokeHook hook) { revoke_hook_ = std::move(hook); }
 
-  // Serves librdkafka without waiting: callbacks (rebalance, commit results)
-  // run, fetched records move to the buffer. Consumer-level errors (broker
-  // down, topic missing) are logged; fatal ones throw.
+  // Serves librdkafka without waiting: callbacks (rebalance, commit results,
+  // errors, statistics) run, fetched records move to the buffer. Errors
+  // (broker down, topic missing) are logged.
   void serve();
   // The oldest buffered event, now tracked as in flight; nullopt when none.
   std::optional<InboundEvent> take();
@@ -72,8 +77,13 @@ class Consumer {
   // Why librdkafka refused the last assignment; empty when it took it.
   const std::string& assignment_error() const { return assignment_error_; }
   size_t assigned_partitions() const { return assigned_partitions_; }
-  // False after librdkafka reported every broker down, until a broker answers.
+  // True once a broker answered (a record, an assignment, or a broker UP in
+  // librdkafka's statistics); false after librdkafka reported every broker
+  // down, until one answers again.
   bool brokers_up() const { return brokers_up_; }
+  // Why librdkafka reported every broker down (its last connection error);
+  // empty while brokers answer, and before librdkafka said anything.
+  const std::string& brokers_down() const { return brokers_down_; }
 
   // True while fetching is paused because the buffer is full.
   bool paused() const { return paused_; }
@@ -87,6 +97,8 @@ class Consumer {
   static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                                    void* opaque);
   static int stats_trampoline(rd_kafka_t* rk, char* json, size_t length, void* opaque);
+  static void error_trampoline(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  void client_error(rd_kafka_resp_err_t err, const std::string& reason);
   static void log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message);
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   void assign(rd_kafka_topic_partition_list_t* parts, bool incremental);
@@ -97,6 +109,7 @@ class Consumer {
   void serve_commit_results();
   void record_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
   void pause(bool paused);
+  void broker_answered();
 
   LogHook log_;
   StatsHook stats_;
@@ -124,6 +137,8 @@ class Consumer {
   bool closed_ = false;
   bool paused_ = false;
   bool brokers_up_ = false;
+  std::string brokers_down_;
+  std::string last_connection_error_;  // since a broker last answered
   size_t assigned_partitions_ = 0;
   std::string assignment_error_;
 };

@@ -27,7 +27,7 @@ AdminServer::AdminServer(prometheus::Registry& registry, Health& health)
     if (!health_.tokens) why += "no SFMC token yet; ";
     if (!health_.brokers_up) why += "Kafka brokers unreachable; ";
     response.status = why.empty() ? 200 : 503;
-    response.set_content(why.empty() ? "ready\n" : "not ready: " + why + "\n", "text/plain");
+    response.set_content(why.empty() ? "ready\n" : "not ready: " + why.substr(0, why.size() - 2) + "\n", "text/plain");
   });
 }
 

@@ -47,7 +47,7 @@ class Logger {
  public:
   using Fields = std::initializer_list<std::pair<std::string_view, LogValue>>;
 
-  // Lines go to `out` (stderr; tests pass their own).
+  // `out`: stderr in the daemon; a test may read the lines back from a file.
   explicit Logger(LogLevel level = LogLevel::Info, std::FILE* out = stderr) : level_(level), out_(out) {}
   void set_level(LogLevel level) { level_ = level; }
   // Masks the message and the "error" and "event" fields (where event
@@ -66,8 +66,8 @@ class Logger {
 
  private:
   LogLevel level_;
-  bool mask_ = true;
   std::FILE* out_;
+  bool mask_ = true;
   std::mutex mutex_;  // librdkafka logs from its own threads
 };
 

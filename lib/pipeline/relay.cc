@@ -22,7 +22,8 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
       health_(health),
       log_(log),
       options_(std::move(options)),
-      hooks_(std::move(hooks)) {
+      hooks_(std::move(hooks)),
+      kafka_outage_(log, "Kafka brokers") {
   publisher_.on_delivered([this](const InputCoordinates& input, int64_t timestamp_ms, const std::string& error) {
     delivered(input, timestamp_ms, error);
   });
@@ -196,6 +197,8 @@ void Relay::turn(milliseconds max_wait, bool consume) {
   health_.assigned = consumer_.assigned();
   health_.assignment_refused = !consumer_.assignment_error().empty();
   health_.brokers_up = consumer_.brokers_up();
+  if (!consumer_.brokers_down().empty()) kafka_outage_.down(clock_.now(), consumer_.brokers_down());
+  else if (consumer_.brokers_up()) kafka_outage_.up(clock_.now());
   health_.tokens = client_.tokens_ready();
   metrics_.set_in_flight(static_cast<double>(works_.size()));
   metrics_.set_window(static_cast<double>(window()));

@@ -20,6 +20,7 @@
 #include "ops/health.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/outage_log.h"
 #include "pipeline/wake_pipe.h"
 #include "sfmc/client.h"
 
@@ -104,6 +105,7 @@ class Relay {
   std::deque<uint64_t> unpublished_;                                  // outcome queue was full
   uint64_t next_id_ = 1;
   bool fatal_kafka_ = false;
+  OutageLog kafka_outage_;
 };
 
 }  // namespace sfmc

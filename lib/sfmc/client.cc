@@ -11,14 +11,9 @@ namespace sfmc {
 using std::chrono::milliseconds;
 
 SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-                       Metrics& metrics, RetryPolicy retry, uint64_t jitter_seed)
+                       Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed)
     : transport_(transport), clock_(clock), metrics_(metrics), retry_(retry), jitter_(jitter_seed) {
-  for (const auto& [name, config] : accounts) {
-    Account account;
-    account.config = config;
-    account.bucket = TokenBucket(config.max_requests_per_second, config.burst);
-    accounts_.emplace(name, std::move(account));
-  }
+  for (const auto& [name, config] : accounts) accounts_.try_emplace(name, config, log);
 }
 
 milliseconds SfmcClient::backoff(int attempt, std::optional<int> retry_after_s) {
@@ -83,13 +78,16 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
   if (auto* token = std::get_if<AccessToken>(&read)) {
     account.token = std::move(*token);
     account.token_failures = 0;
+    account.token_outage.up(now);
   } else {
     const auto& error = std::get<TokenError>(read);
     if (!error.retryable) {
       fatal_ = error.message;
       return;
     }
-    account.token_retry_at = now + backoff(++account.token_failures, error.retry_after_s);
+    const milliseconds delay = backoff(++account.token_failures, error.retry_after_s);
+    account.token_retry_at = now + delay;
+    account.token_outage.down(now, error.message, delay);
   }
   pump(account);
 }
@@ -164,7 +162,12 @@ void SfmcClient::poll() {
     retries_.erase(retries_.begin());
     accounts_.at(pending_.at(id).request.account).ready.push_back(id);
   }
-  for (auto& [name, account] : accounts_) pump(account);
+  for (auto& [name, account] : accounts_) {
+    // A failed token request is repeated whether or not sends wait, so an
+    // outage is seen to last and to end, and readiness follows.
+    if (account.token_failures > 0) fetch_token(account);
+    pump(account);
+  }
 }
 
 std::optional<Clock::time_point> SfmcClient::next_wakeup() {
@@ -175,11 +178,10 @@ std::optional<Clock::time_point> SfmcClient::next_wakeup() {
   if (!retries_.empty()) consider(retries_.begin()->first);
   auto now = clock_.now();
   for (auto& [name, account] : accounts_) {
+    if (account.token_failures > 0 && !account.fetching && !fatal_) consider(account.token_retry_at);
     if (account.ready.empty()) continue;
-    bool token_usable = account.token && now < account.token->expires_at;
     if (now < account.cooled_until) consider(account.cooled_until);
-    else if (!token_usable && !account.fetching && now < account.token_retry_at) consider(account.token_retry_at);
-    else if (token_usable) consider(account.bucket.next_available(now));
+    else if (account.token && now < account.token->expires_at) consider(account.bucket.next_available(now));
   }
   return next;
 }

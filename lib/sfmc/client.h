@@ -16,7 +16,9 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "http/transport.h"
+#include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/outage_log.h"
 #include "sfmc/account.h"
 #include "sfmc/rate_limiter.h"
 #include "sfmc/token.h"
@@ -49,8 +51,10 @@ class SfmcClient {
  public:
   using Done = std::function<void(SendResult)>;
 
+  // `log` hears of token endpoint outages (when they start, while they
+  // last, when they end).
   SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-             Metrics& metrics, RetryPolicy retry, uint64_t jitter_seed);
+             Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed);
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
 
@@ -89,14 +93,20 @@ class SfmcClient {
     SendResult result;
   };
   struct Account {
+    Account(const AccountConfig& c, Logger& log)
+        : config(c),
+          bucket(c.max_requests_per_second, c.burst),
+          token_outage(log, "SFMC token endpoint of account '" + c.name + "'") {}
+
     AccountConfig config;
     std::optional<AccessToken> token;
     bool fetching = false;
-    int token_failures = 0;
+    int token_failures = 0;  // since the last token; while > 0 the request is repeated on its backoff
     Clock::time_point token_retry_at{};
     Clock::time_point cooled_until{};
     TokenBucket bucket;
     std::deque<uint64_t> ready;  // sends waiting for a token, the rate limit or a cool-down
+    OutageLog token_outage;
   };
 
   void pump(Account& account);

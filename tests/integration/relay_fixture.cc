@@ -56,6 +56,8 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
   create_topic(bootstrap, outcomes, 1);
   if (options_.dead_letters) create_topic(bootstrap, dead_letters, 1);
   sim.start();
+  if (auto refused = options_.sim_faults.empty() ? "" : sim.set_faults_json(options_.sim_faults); !refused.empty())
+    throw std::runtime_error("sim_faults refused: " + refused);
   std::ofstream(dir_ / "config.json") << R"({
     "kafka": {"bootstrap_servers": ")" << bootstrap << R"(", "group_id": ")" << group << R"(",
               "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"

@@ -22,6 +22,7 @@ struct RelayOptions {
   bool input_later = false;   // the test calls create_input() itself
   std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
   std::string bootstrap;     // empty: the ctest fixture's broker
+  std::string sim_faults;    // faults JSON the simulator has from the start (before the daemon's first call)
 };
 
 class RelayUnderTest {

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "fakes.h"
 #include "sfmc/client.h"
@@ -25,12 +26,14 @@ struct Fixture {
   test::FakeClock clock;
   prometheus::Registry registry;
   Metrics metrics{registry, "test"};
+  test::LogCapture log;
   RetryPolicy policy;
   std::unique_ptr<SfmcClient> client;
   std::vector<SendResult> results;
 
   explicit Fixture(AccountConfig a = account(), RetryPolicy p = {}) : policy(p) {
-    client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics, policy, 42);
+    client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics,
+                                          log.logger, policy, 42);
   }
   void send(SendRequest r = sms_one()) {
     client->send(std::move(r), [this](SendResult result) { results.push_back(std::move(result)); });
@@ -164,6 +167,41 @@ TEST_CASE("a token endpoint outage is retried with backoff; sends wait without b
   f.http.answer(kAccepted);
   REQUIRE(f.results.size() == 1);
   CHECK(f.results[0].attempts == 1);
+}
+
+TEST_CASE("a token endpoint outage is logged with the next try, retried while no send waits, and its end logged") {
+  Fixture f;
+  f.client->warm_up();
+  REQUIRE(f.http.next_is_token());
+  const auto outage_start = f.clock.current;
+  f.http.answer({503, "", "1", {}});
+  CHECK_FALSE(f.client->tokens_ready());
+  CHECK(f.log.lines() == std::vector<std::string>{
+                             R"({"level":"warning","msg":"SFMC token endpoint of account 'default' unreachable; )"
+                             R"(next try in 1.0 s","error":"token request for account 'default' refused: HTTP 503"})"});
+  // Asked again on its backoff although no send waits; a failure within 30 s
+  // of the last line adds none.
+  REQUIRE(f.client->next_wakeup() == f.clock.current + 1s);
+  f.advance(1s);
+  REQUIRE(f.http.next_is_token());
+  f.http.answer({0, "", {}, "Couldn't connect to server"});
+  CHECK(f.log.lines().size() == 1);
+  f.advance(std::chrono::duration_cast<std::chrono::milliseconds>(*f.client->next_wakeup() - f.clock.current));
+  REQUIRE(f.http.next_is_token());
+  f.http.answer({429, "", "2", {}});
+  f.advance(2s);
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response());
+  CHECK(f.client->tokens_ready());
+  char recovered[160];
+  std::snprintf(recovered, sizeof recovered,
+                R"({"level":"info","msg":"SFMC token endpoint of account 'default' reachable again after %.1f s"})",
+                std::chrono::duration<double>(f.clock.current - outage_start).count());
+  auto lines = f.log.lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1] == recovered);
+  CHECK(f.client->token_requests() == 4);
+  CHECK(f.client->next_wakeup() == std::nullopt);  // nothing more to ask for
 }
 
 TEST_CASE("the backoff sequence for a seeded jitter is exact and within [ceiling/2, ceiling]") {

@@ -1,12 +1,16 @@
 // Test doubles for the seams the library depends on.
 #pragma once
 
+#include <cstdio>
 #include <deque>
+#include <regex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/clock.h"
 #include "http/transport.h"
+#include "ops/log.h"
 
 namespace sfmc::test {
 
@@ -44,6 +48,37 @@ class FakeClock final : public Clock {
   time_point current{std::chrono::hours(1)};
   time_point now() override { return current; }
   void sleep_for(std::chrono::milliseconds d) override { current += d; }
+};
+
+// A Logger (at debug) whose lines the test reads back.
+class LogCapture {
+  std::FILE* file_ = std::tmpfile();  // first: the logger is built with it
+
+ public:
+  Logger logger{LogLevel::Debug, file_};
+
+  LogCapture() = default;
+  ~LogCapture() { std::fclose(file_); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  // Every line so far, without its timestamp: {"level":...,"msg":...,...}.
+  std::vector<std::string> lines() {
+    std::fflush(file_);
+    std::rewind(file_);
+    std::vector<std::string> out;
+    std::string line;
+    for (int c; (c = std::fgetc(file_)) != EOF;) {
+      if (c != '\n') {
+        line += static_cast<char>(c);
+        continue;
+      }
+      out.push_back(std::regex_replace(line, std::regex(R"(^\{"ts":"[^"]*",)"), "{"));
+      line.clear();
+    }
+    std::fseek(file_, 0, SEEK_END);  // the logger writes on at the end
+    return out;
+  }
 };
 
 inline HttpResponse token_response(const std::string& token = "tok-1", int ttl = 1080) {

@@ -6,12 +6,16 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fakes.h"
+#include "kafka/consumer.h"
 #include "ops/admin_server.h"
 #include "ops/kafka_stats.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
+#include "ops/outage_log.h"
 
 using namespace sfmc;
+using namespace std::chrono_literals;
 
 TEST_CASE("phone numbers and e-mail addresses are masked, other numbers are not") {
   CHECK(mask_personal_data("1-317-555-1212 is not a numeric string") == "*-***-***-**12 is not a numeric string");
@@ -65,6 +69,43 @@ TEST_CASE("consumer lag is read from librdkafka's statistics for assigned partit
   CHECK(lag == 42);
 }
 
+TEST_CASE("librdkafka's statistics show a broker up only when a broker of the cluster is UP") {
+  CHECK(kafka::statistics_show_a_broker_up(
+      R"({"brokers":{"127.0.0.1:9092/bootstrap":{"source":"configured","state":"DOWN"},)"
+      R"("localhost:9092/1":{"source":"learned","state":"UP"}}})"));
+  CHECK(kafka::statistics_show_a_broker_up(R"({"brokers":{"b":{"source":"configured","state":"UP"}}})"));
+  // librdkafka's internal broker and the coordinator's logical one say
+  // nothing about the cluster.
+  CHECK_FALSE(kafka::statistics_show_a_broker_up(
+      R"({"brokers":{":0/internal":{"source":"internal","state":"UP"},)"
+      R"("GroupCoordinator":{"source":"logical","state":"UP"},)"
+      R"("localhost:9092/1":{"source":"learned","state":"CONNECT"}}})"));
+  CHECK_FALSE(kafka::statistics_show_a_broker_up(R"({"brokers":{}})"));
+  CHECK_FALSE(kafka::statistics_show_a_broker_up("not json"));
+}
+
+TEST_CASE("an outage is logged when it starts, again every 30 s while it lasts, and when it ends") {
+  test::LogCapture log;
+  OutageLog outage(log.logger, "Kafka brokers");
+  const Clock::time_point t0{1h};
+  outage.up(t0);  // no outage yet: nothing to end
+  outage.down(t0, "2/2 brokers are down");
+  outage.down(t0 + 1s, "2/2 brokers are down");
+  outage.down(t0 + 29s, "2/2 brokers are down");
+  outage.down(t0 + 30s, "Connection refused", 2500ms);
+  outage.down(t0 + 59s, "Connection refused");
+  outage.up(t0 + 61500ms);
+  outage.up(t0 + 62s);
+  outage.down(t0 + 70s, "1/1 brokers are down");
+  CHECK(log.lines() ==
+        std::vector<std::string>{
+            R"({"level":"warning","msg":"Kafka brokers unreachable","error":"2/2 brokers are down"})",
+            R"({"level":"warning","msg":"Kafka brokers still unreachable after 30.0 s; next try in 2.5 s",)"
+            R"("error":"Connection refused"})",
+            R"({"level":"info","msg":"Kafka brokers reachable again after 61.5 s"})",
+            R"({"level":"warning","msg":"Kafka brokers unreachable","error":"1/1 brokers are down"})"});
+}
+
 TEST_CASE("the admin endpoint serves metrics, and health and readiness as the engine reports them") {
   prometheus::Registry registry;
   Metrics metrics(registry, "9.9.9");
@@ -86,7 +127,11 @@ TEST_CASE("the admin endpoint serves metrics, and health and readiness as the en
   CHECK(http.Get("/healthz")->status == 200);
   auto not_ready = http.Get("/readyz");
   CHECK(not_ready->status == 503);
-  CHECK(not_ready->body == "not ready: no partitions assigned yet; no SFMC token yet; Kafka brokers unreachable; \n");
-  health.assigned = health.tokens = health.brokers_up = true;
-  CHECK(http.Get("/readyz")->status == 200);
+  CHECK(not_ready->body == "not ready: no partitions assigned yet; no SFMC token yet; Kafka brokers unreachable\n");
+  health.assigned = health.tokens = true;
+  CHECK(http.Get("/readyz")->body == "not ready: Kafka brokers unreachable\n");
+  health.brokers_up = true;
+  auto ready = http.Get("/readyz");
+  CHECK(ready->status == 200);
+  CHECK(ready->body == "ready\n");
 }

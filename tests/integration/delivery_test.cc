@@ -120,12 +120,13 @@ void check_each_message_key_accepted_once(const RelayUnderTest& relay, const Wor
 
 // Every input partition is served from the start of the run to its end,
 // whatever order librdkafka fetched them in: its first outcome is among the
-// first quarter of all outcomes, its last among the last 40 %. Drained one
+// first quarter of all outcomes, its last among the last 60 %. Drained one
 // partition after another (one shared fetch queue), the last partition's
-// first outcome came after 63-79 % of the outcomes and the first partition
-// was done at 19 %. Served in turn, the spread is the start: the partition
-// whose records arrive first may fill the buffer and the window (1,000
-// events here, 10 % of the run) before the others' first fetch returns.
+// first outcome came after 63-80 % of the outcomes and the first partition
+// was done at 17-20 %. Served in turn, the spread is the start: the
+// partition whose records arrive first may fill the buffer and the window
+// (1,000 events here, 10 % of the run) before the others' first fetch
+// returns, and then ends at about half of the outcomes (seen: 59 %).
 void check_partitions_served_side_by_side(const OutcomeTally& tally, int partitions) {
   const auto& order = tally.partition_order;
   std::map<int32_t, std::pair<size_t, size_t>> span;  // first and last position
@@ -142,7 +143,7 @@ void check_partitions_served_side_by_side(const OutcomeTally& tally, int partiti
   for (const auto& [partition, where] : span) {
     CAPTURE(partition);
     CHECK(where.first * 4 <= order.size());
-    CHECK(where.second * 5 >= order.size() * 3);
+    CHECK(where.second * 5 >= order.size() * 2);
   }
 }
 

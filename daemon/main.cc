@@ -1,6 +1,7 @@
 // sfmc-relay: Kafka send requests -> Salesforce Marketing Cloud -> outcomes.
 // The only place that names the concrete classes and wires them together.
 #include <prometheus/registry.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
@@ -167,6 +168,12 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
 }  // namespace
 
 int main(int argc, char** argv) {
+  // librdkafka's fetch buffers (up to fetch.max.bytes, 1 MiB) come and go
+  // all the time, each held until the last of its records is taken. With
+  // glibc's sliding threshold they soon land on the heap, which fragments:
+  // the peak grew with the backlog (56 MiB at 1M events against 50 at 100k).
+  // Mapped, they go back whole (49.5 MiB at 1M; the same events/s).
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;

@@ -6,8 +6,8 @@
 #include <functional>
 #include <string>
 
-#include "ops/config.h"
-#include "ops/log.h"
+#include "config/config.h"
+#include "telemetry/log.h"
 
 namespace sfmc {
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "contract/body_fields.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace sfmc {
 

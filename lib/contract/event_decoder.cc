@@ -9,9 +9,9 @@
 
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 #include "core/pooled_document.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace sfmc {
 

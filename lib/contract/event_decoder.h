@@ -31,7 +31,7 @@ struct DecoderOptions {
   // Deeper values are refused before parsing: validation recurses.
   int max_depth = 64;
   // Give Transactional recipients without a messageKey a derived one
-  // (contract/message_keys.h), so re-sends are idempotent.
+  // (core/message_keys.h), so re-sends are idempotent.
   bool derive_message_keys = true;
 };
 

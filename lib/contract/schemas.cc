@@ -1,5 +1,5 @@
 #include "contract/embedded_schemas.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace sfmc::schemas {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/outcome_json.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace sfmc {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "contract/message_keys.h"
-#include "sfmc/operations.h"
+#include "core/message_keys.h"
+#include "core/operations.h"
 #include "sfmc/response.h"
 
 namespace sfmc {

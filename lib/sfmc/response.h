@@ -33,7 +33,7 @@ struct Classified {
 // A per-recipient 109110 (DuplicateMessageKey) means "already accepted" when
 // an earlier attempt of this very request may have reached SFMC (`is_retry`),
 // or when the key is one derived for this event (`own_key_prefix`, see
-// contract/message_keys.h): then only a delivery of this same event, before a
+// core/message_keys.h): then only a delivery of this same event, before a
 // crash or rebalance, can have used it.
 Classified classify(const HttpResponse& response, bool is_retry, std::string_view own_key_prefix = {});
 

@@ -30,10 +30,10 @@
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
 #include "contract/event_decoder.h"
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 #include "contract/schema_validator.h"
 #include "core/outcome_json.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace {
 
@@ -224,7 +224,7 @@ void check_send_request(Harness& harness, const sfmc::InboundEvent& event, const
   check(op.path_parameter.empty() || !request.path_parameter.empty(), "a path parameter is empty", op.name);
 
   // The body is sent as received, but for the messageKeys derived for
-  // Transactional recipients that had none (contract/message_keys.h).
+  // Transactional recipients that had none (core/message_keys.h).
   rapidjson::Document sent;
   sent.Parse<kParseFlags>(request.body.data(), request.body.size());
   check(!sent.HasParseError() && sent.IsObject(), "SendRequest.body is not a JSON object", request.body);

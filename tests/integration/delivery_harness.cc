@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 
 namespace sfmc::test {
 

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 #include "relay_fixture.h"
 
 using namespace sfmc::test;

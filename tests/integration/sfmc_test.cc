@@ -8,7 +8,7 @@
 
 #include <map>
 
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 #include "relay_fixture.h"
 
 using namespace sfmc::test;

@@ -2,7 +2,7 @@
 
 #include "contract/body_rules.h"
 #include "contract/event_decoder.h"
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 
 using namespace sfmc;
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "ops/config.h"
+#include "config/config.h"
 
 using namespace sfmc;
 

@@ -13,7 +13,7 @@
 
 #include "contract/embedded_schemas.h"
 #include "contract/event_decoder.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 using namespace sfmc;
 

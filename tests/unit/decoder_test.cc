@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "contract/event_decoder.h"
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 
 using namespace sfmc;
 

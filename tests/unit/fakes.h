@@ -10,7 +10,7 @@
 
 #include "core/clock.h"
 #include "http/transport.h"
-#include "ops/log.h"
+#include "telemetry/log.h"
 
 namespace sfmc::test {
 

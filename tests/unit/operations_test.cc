@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 using namespace sfmc;
 

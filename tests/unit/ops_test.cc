@@ -8,11 +8,11 @@
 
 #include "fakes.h"
 #include "kafka/consumer.h"
-#include "ops/admin_server.h"
-#include "ops/kafka_stats.h"
-#include "ops/log.h"
-#include "ops/metrics.h"
-#include "ops/outage_log.h"
+#include "telemetry/admin_server.h"
+#include "telemetry/kafka_stats.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
+#include "telemetry/outage_log.h"
 
 using namespace sfmc;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "ops/outage_log.h"
+#include "telemetry/outage_log.h"
 
 #include <cstdio>
 

@@ -1,7 +1,7 @@
-#include "ops/metrics.h"
+#include "telemetry/metrics.h"
 
 #include "core/outcome_json.h"
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace sfmc {
 

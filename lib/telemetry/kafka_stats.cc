@@ -1,4 +1,4 @@
-#include "ops/kafka_stats.h"
+#include "telemetry/kafka_stats.h"
 
 #include <rapidjson/document.h>
 

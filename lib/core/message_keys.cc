@@ -1,4 +1,4 @@
-#include "contract/message_keys.h"
+#include "core/message_keys.h"
 
 #include <cstdint>
 #include <set>

@@ -8,7 +8,7 @@
 #include <string>
 #include <thread>
 
-#include "ops/health.h"
+#include "telemetry/health.h"
 
 namespace httplib {
 class Server;

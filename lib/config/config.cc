@@ -1,4 +1,4 @@
-#include "ops/config.h"
+#include "config/config.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>

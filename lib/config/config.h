@@ -14,7 +14,7 @@
 #include "contract/event_decoder.h"
 #include "http/curl_transport.h"
 #include "kafka/handles.h"
-#include "ops/log.h"
+#include "telemetry/log.h"
 #include "pipeline/relay.h"
 #include "sfmc/account.h"
 #include "sfmc/client.h"

@@ -1,4 +1,4 @@
-#include "ops/log.h"
+#include "telemetry/log.h"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

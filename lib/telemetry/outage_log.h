@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "core/clock.h"
-#include "ops/log.h"
+#include "telemetry/log.h"
 
 namespace sfmc {
 

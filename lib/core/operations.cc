@@ -1,4 +1,4 @@
-#include "sfmc/operations.h"
+#include "core/operations.h"
 
 namespace sfmc {
 

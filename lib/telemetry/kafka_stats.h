@@ -1,7 +1,7 @@
 // Consumer lag from librdkafka's statistics JSON into the lag gauges.
 #pragma once
 
-#include "ops/metrics.h"
+#include "telemetry/metrics.h"
 
 namespace sfmc {
 

@@ -1,4 +1,4 @@
-#include "ops/admin_server.h"
+#include "telemetry/admin_server.h"
 
 #include <httplib.h>
 #include <prometheus/text_serializer.h>

@@ -73,6 +73,8 @@ template <typename... Visitors>
 struct Overloaded : Visitors... {
   using Visitors::operator()...;
 };
+template <typename... Visitors>
+Overloaded(Visitors...) -> Overloaded<Visitors...>;  // Clang 14 does not deduce aggregates yet (the fuzz build)
 
 const char* level_name(LogLevel level) {
   switch (level) {

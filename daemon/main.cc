@@ -140,7 +140,8 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
 
   SystemClock clock;
   CurlTransport transport(config.http);
-  SfmcClient client(config.accounts, transport, clock, metrics, log, config.retry, std::random_device{}());
+  SfmcClient client(config.accounts, transport, clock, metrics, log, config.retry, std::random_device{}(),
+                    config.coalesce);
   EventDecoder decoder(config.decoder);
   kafka::Consumer consumer(
       config.consumer_properties, config.input_topics, kafka_log,

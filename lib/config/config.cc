@@ -199,11 +199,20 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
       std::chrono::milliseconds(integer<int64_t>(pipeline, "drain_timeout_ms", config.pipeline.drain_timeout.count()));
   if (pipeline) {
     if (const Value* derive = member(*pipeline, "derive_message_keys")) config.decoder.derive_message_keys = derive->GetBool();
+    if (const Value* coalesce = member(*pipeline, "coalesce")) {
+      if (const Value* enabled = member(*coalesce, "enabled")) config.coalesce.enabled = enabled->GetBool();
+      config.coalesce.max_recipients = integer<size_t>(coalesce, "max_recipients", config.coalesce.max_recipients);
+      config.coalesce.max_wait =
+          std::chrono::milliseconds(integer<int64_t>(coalesce, "max_wait_ms", config.coalesce.max_wait.count()));
+    }
     std::string ordering = text(*pipeline, "ordering", "key");
     config.pipeline.ordering = ordering == "partition" ? Ordering::Partition
                                : ordering == "none"    ? Ordering::None
                                                        : Ordering::Key;
   }
+  // Sends wait for a connection in the client, where they can merge.
+  config.coalesce.max_calls = static_cast<size_t>(config.http.max_connections);
+  config.decoder.prepare_merging = config.coalesce.enabled;
   const Value* limits = member(doc, "limits");
   config.decoder.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.decoder.max_event_bytes);
   config.decoder.max_depth = integer<int>(limits, "max_event_depth", config.decoder.max_depth);

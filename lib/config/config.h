@@ -28,6 +28,7 @@ struct RelayConfig {
   std::map<std::string, AccountConfig> accounts;
   CurlOptions http;
   RetryPolicy retry;
+  CoalesceOptions coalesce;
   DecoderOptions decoder;
   RelayOptions pipeline;
   LogLevel log_level = LogLevel::Info;

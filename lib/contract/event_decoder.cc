@@ -170,6 +170,60 @@ void check_path_parameters(const OperationInfo& op, const rapidjson::Value& even
   }
 }
 
+// The parts of a Transactional body (sfmc::MergeableSend); none when a
+// recipient has no messageKey to map SFMC's answer back by, or when a
+// sendOne recipient brings its own besides the path's.
+std::optional<MergeableSend> take_apart(const OperationInfo& op, const rapidjson::Value& body,
+                                        const std::string& path_key) {
+  bool single = op.operation == Operation::TransactionalSmsSendOne;
+  if (op.operation != Operation::TransactionalSmsSend && op.operation != Operation::TransactionalEmailSend && !single)
+    return std::nullopt;
+  MergeableSend parts{single ? Operation::TransactionalSmsSend : op.operation, {}, {}, {}};
+  // The shared members go to one writer (mid-object throughout), each
+  // recipient to another.
+  rapidjson::StringBuffer shared;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(shared);
+  rapidjson::StringBuffer one;
+  rapidjson::Writer<rapidjson::StringBuffer> recipient_writer(one);
+  auto keep = [&](const rapidjson::Value& recipient, std::string_view key, bool add_key) {
+    one.Clear();
+    recipient_writer.Reset(one);
+    recipient_writer.StartObject();
+    if (add_key) {
+      recipient_writer.Key("messageKey");
+      recipient_writer.String(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    }
+    for (auto f = recipient.MemberBegin(); f != recipient.MemberEnd(); ++f) {
+      recipient_writer.Key(f->name.GetString(), f->name.GetStringLength());
+      f->value.Accept(recipient_writer);
+    }
+    recipient_writer.EndObject();
+    parts.recipients.emplace_back(one.GetString(), one.GetSize());
+    parts.message_keys.emplace_back(key);
+  };
+  writer.StartObject();
+  for (auto m = body.MemberBegin(); m != body.MemberEnd(); ++m) {
+    std::string_view name = name_of(m);
+    if (name == "recipients" && !single) {
+      for (const auto& r : m->value.GetArray()) {
+        auto key = r.IsObject() ? r.FindMember("messageKey") : r.MemberEnd();
+        if (!r.IsObject() || key == r.MemberEnd() || !key->value.IsString()) return std::nullopt;
+        keep(r, {key->value.GetString(), key->value.GetStringLength()}, false);
+      }
+    } else if (name == "recipient" && single) {
+      if (!m->value.IsObject() || m->value.HasMember("messageKey")) return std::nullopt;
+      keep(m->value, path_key, true);
+    } else {
+      writer.Key(m->name.GetString(), m->name.GetStringLength());
+      m->value.Accept(writer);
+    }
+  }
+  writer.EndObject();
+  if (parts.recipients.empty()) return std::nullopt;
+  parts.shared.assign(shared.GetString() + 1, shared.GetSize() - 2);  // without the braces
+  return parts;
+}
+
 void name_unknown_operation(const std::string& operation, std::vector<ErrorDetail>& errors) {
   std::string known;
   for (const auto& op : kOperations) known += (known.empty() ? "" : ", ") + std::string(op.name);
@@ -236,9 +290,11 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   rapidjson::StringBuffer body(nullptr, event.value.size() + 512);  // grows no more
   rapidjson::Writer<rapidjson::StringBuffer> writer(body);
   doc["body"].Accept(writer);
-  return SendRequest{invalid.id, *operation, invalid.account,
-                     op.path_parameter.empty() ? std::string() : string_member(doc, std::string(op.path_parameter).c_str()),
-                     std::string(body.GetString(), body.GetSize())};
+  SendRequest request{invalid.id, *operation, invalid.account,
+                      op.path_parameter.empty() ? std::string() : string_member(doc, std::string(op.path_parameter).c_str()),
+                      std::string(body.GetString(), body.GetSize()), std::nullopt};
+  if (limits_.prepare_merging) request.mergeable = take_apart(op, doc["body"], request.path_parameter);
+  return request;
 }
 
 }  // namespace sfmc

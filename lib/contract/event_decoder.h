@@ -33,6 +33,9 @@ struct DecoderOptions {
   // Give Transactional recipients without a messageKey a derived one
   // (core/message_keys.h), so re-sends are idempotent.
   bool derive_message_keys = true;
+  // Take Transactional sends apart (SendRequest::mergeable), so the client
+  // can merge them into batch calls.
+  bool prepare_merging = true;
 };
 
 class EventDecoder {

@@ -43,6 +43,16 @@ struct ErrorDetail {
   std::string message_key;         // the recipient SFMC refused, when known
 };
 
+// A Transactional send taken apart so that it can share one call of its
+// channel's batch route with other events (see sfmc/client.h): every
+// recipient has its messageKey, by which SFMC's answers are mapped back.
+struct MergeableSend {
+  Operation route;                        // TransactionalSmsSend or TransactionalEmailSend
+  std::string shared;                     // the body's members but recipient(s), serialised, without braces
+  std::vector<std::string> recipients;    // each recipient object, serialised, its messageKey included
+  std::vector<std::string> message_keys;  // the recipients' keys, in the same order
+};
+
 // A validated event, ready to become an HTTP call.
 struct SendRequest {
   std::string id;
@@ -50,6 +60,7 @@ struct SendRequest {
   std::string account;
   std::string path_parameter;  // messageKey or message id, empty when the route has none
   std::string body;            // the SFMC JSON body, serialised as received
+  std::optional<MergeableSend> mergeable;  // empty: it goes alone
 };
 
 enum class OutcomeStatus {

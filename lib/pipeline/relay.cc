@@ -79,6 +79,8 @@ void Relay::admit(InboundEvent event) {
     }
   }
   work.event = std::move(event);
+  // Only a dead letter needs the value again: let the memory go.
+  if (options_.dead_letter_topic.empty()) std::string().swap(work.event.value);
   if (!work.request) return publish(id);  // nothing to send: its outcome goes out now
 
   work.order_key = order_key(work.event);
@@ -89,7 +91,7 @@ void Relay::admit(InboundEvent event) {
 }
 
 void Relay::start_send(uint64_t id) {
-  client_.send(*works_.at(id).request, [this, id](SendResult result) { finished(id, std::move(result)); });
+  client_.send(std::move(*works_.at(id).request), [this, id](SendResult result) { finished(id, std::move(result)); });
 }
 
 void Relay::finished(uint64_t id, SendResult result) {

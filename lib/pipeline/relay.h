@@ -37,7 +37,9 @@ struct RelayOptions {
   std::string dead_letter_topic;  // empty: none; else gets invalid and failed events
   // Events consumed and not yet covered by a confirmed commit (so at most
   // this many are delivered again after a crash).
-  size_t max_in_flight = 500;
+  // Coalescing needs rate x SFMC latency of them: 10,000/s at 200 ms keeps
+  // 2,000 in calls, and half the window waits for a commit.
+  size_t max_in_flight = 5000;
   Ordering ordering = Ordering::Key;
   // How long a revoke or a stop waits for in-flight events to finish.
   std::chrono::milliseconds drain_timeout{30000};

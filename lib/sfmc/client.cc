@@ -1,6 +1,8 @@
 #include "sfmc/client.h"
 
 #include <algorithm>
+#include <iterator>
+#include <unordered_set>
 
 #include "core/message_keys.h"
 #include "core/operations.h"
@@ -11,8 +13,13 @@ namespace sfmc {
 using std::chrono::milliseconds;
 
 SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-                       Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed)
-    : transport_(transport), clock_(clock), metrics_(metrics), retry_(retry), jitter_(jitter_seed) {
+                       Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce)
+    : transport_(transport),
+      clock_(clock),
+      metrics_(metrics),
+      retry_(retry),
+      jitter_(jitter_seed),
+      coalesce_(coalesce) {
   for (const auto& [name, config] : accounts) accounts_.try_emplace(name, config, log);
 }
 
@@ -27,9 +34,31 @@ milliseconds SfmcClient::backoff(int attempt, std::optional<int> retry_after_s) 
 void SfmcClient::send(SendRequest request, Done done) {
   uint64_t id = next_id_++;
   Account& account = accounts_.at(request.account);
-  pending_.emplace(id, Pending{std::move(request), std::move(done), 0, false, {}, {}, {}});
+  Call& call = calls_[id];
+  call.route = request.operation;
+  call.path_parameter = std::move(request.path_parameter);
+  call.body = std::move(request.body);
+  call.queued_at = clock_.now();
+  bool mergeable = coalesce_.enabled && request.mergeable;
+  if (request.mergeable) call.recipients = request.mergeable->recipients.size();
+  if (mergeable) {
+    const MergeableSend& parts = *request.mergeable;
+    call.group.reserve(parts.shared.size() + 1);
+    call.group += static_cast<char>('0' + static_cast<int>(parts.route));
+    call.group += parts.shared;
+  }
+  call.members.push_back({std::move(request), std::move(done)});
   account.ready.push_back(id);
-  pump(account);
+  if (!mergeable) return pump(account);
+  Group& group = account.groups[call.group];
+  group.calls.push_back(id);
+  group.recipients += call.recipients;
+}
+
+size_t SfmcClient::pending() const {
+  size_t sends = 0;
+  for (const auto& [id, call] : calls_) sends += call.members.size();
+  return sends;
 }
 
 void SfmcClient::warm_up() {
@@ -49,16 +78,121 @@ bool SfmcClient::cooling_down(const std::string& name) {
 }
 
 void SfmcClient::pump(Account& account) {
+  auto now = clock_.now();
+  account.next_due.reset();
+  account.wake_at.reset();
+  std::deque<uint64_t> held;  // not due yet (max_wait): they keep their place
   while (!account.ready.empty()) {
-    auto now = clock_.now();
-    if (now < account.cooled_until) return;
-    if (!account.token || now >= account.token->refresh_at) fetch_token(account);
-    if (!account.token || now >= account.token->expires_at) return;
-    if (!account.bucket.try_take(now)) return;
     uint64_t id = account.ready.front();
+    auto call = calls_.find(id);
+    if (call == calls_.end()) {  // merged into an earlier call
+      account.ready.pop_front();
+      continue;
+    }
+    if (!due(account, call->second, now)) {
+      held.push_back(id);
+      account.ready.pop_front();
+      continue;
+    }
+    if (now < account.cooled_until) {
+      account.wake_at = account.cooled_until;
+      break;
+    }
+    if (!account.token || now >= account.token->refresh_at) fetch_token(account);
+    if (!account.token || now >= account.token->expires_at) break;  // the token's arrival wakes the poll
+    if (coalesce_.enabled && calls_in_flight_ >= coalesce_.max_calls) break;  // so does an answer
+    if (!account.bucket.try_take(now)) {
+      account.wake_at = account.bucket.next_available(now);
+      break;
+    }
     account.ready.pop_front();
+    merge(account, id);
     dispatch(account, id);
   }
+  account.ready.insert(account.ready.begin(), held.begin(), held.end());
+  if (account.next_due && (!account.wake_at || *account.next_due < *account.wake_at)) account.wake_at = account.next_due;
+}
+
+void SfmcClient::pump_all() {
+  if (accounts_.empty()) return;
+  auto first = accounts_.begin();
+  std::advance(first, next_account_++ % accounts_.size());
+  for (auto it = first; it != accounts_.end(); ++it) pump(it->second);
+  for (auto it = accounts_.begin(); it != first; ++it) pump(it->second);
+}
+
+// With max_wait, a mergeable call waits for company until its group fills a
+// call or it has waited max_wait.
+bool SfmcClient::due(Account& account, const Call& call, Clock::time_point now) {
+  if (coalesce_.max_wait.count() <= 0 || call.group.empty()) return true;
+  if (account.groups.at(call.group).recipients >= coalesce_.max_recipients) return true;
+  auto at = call.queued_at + coalesce_.max_wait;
+  if (now >= at) return true;
+  if (!account.next_due || at < *account.next_due) account.next_due = at;
+  return false;
+}
+
+namespace {
+
+size_t parts_bytes(const MergeableSend& parts) {
+  size_t bytes = parts.shared.size();
+  for (const auto& r : parts.recipients) bytes += r.size() + 1;
+  return bytes;
+}
+
+}  // namespace
+
+// The call `id` leaves its group and takes along the calls of the group that
+// fit: within the recipient and size limits, no messageKey twice.
+void SfmcClient::merge(Account& account, uint64_t id) {
+  Call& head = calls_.at(id);
+  if (head.group.empty()) return;
+  auto node = account.groups.find(head.group);
+  Group& group = node->second;
+  const MergeableSend& first = *head.members.front().request.mergeable;
+  size_t bytes = parts_bytes(first);
+  std::unordered_set<std::string> keys(first.message_keys.begin(), first.message_keys.end());
+  std::deque<uint64_t> left;
+  size_t left_recipients = 0;
+  for (uint64_t other : group.calls) {
+    if (other == id) continue;
+    Call& candidate = calls_.at(other);
+    const MergeableSend& parts = *candidate.members.front().request.mergeable;
+    bool fits = head.recipients + candidate.recipients <= coalesce_.max_recipients &&
+                bytes + parts_bytes(parts) <= coalesce_.max_body_bytes;
+    for (size_t i = 0; fits && i < parts.message_keys.size(); ++i) fits = !keys.contains(parts.message_keys[i]);
+    if (!fits) {
+      left.push_back(other);
+      left_recipients += candidate.recipients;
+      continue;
+    }
+    keys.insert(parts.message_keys.begin(), parts.message_keys.end());
+    bytes += parts_bytes(parts);
+    head.recipients += candidate.recipients;
+    head.members.push_back(std::move(candidate.members.front()));
+    calls_.erase(other);
+  }
+  if (left.empty()) account.groups.erase(node);
+  else group = Group{std::move(left), left_recipients};
+  head.group.clear();
+  if (head.members.size() == 1) return;  // alone: its own route and body, as sent unmerged
+
+  std::string body;
+  body.reserve(bytes + 32);
+  body += '{';
+  body += first.shared;
+  body += first.shared.empty() ? "\"recipients\":[" : ",\"recipients\":[";
+  bool comma = false;
+  for (const auto& member : head.members)
+    for (const auto& recipient : member.request.mergeable->recipients) {
+      if (comma) body += ',';
+      body += recipient;
+      comma = true;
+    }
+  body += "]}";
+  head.route = first.route;
+  head.path_parameter.clear();
+  head.body = std::move(body);
 }
 
 void SfmcClient::fetch_token(Account& account) {
@@ -93,42 +227,60 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
 }
 
 void SfmcClient::dispatch(Account& account, uint64_t id) {
-  Pending& p = pending_.at(id);
-  p.sent_at = clock_.now();
-  if (p.result.attempts == 0) p.first_call = p.sent_at;
-  ++p.result.attempts;
+  Call& call = calls_.at(id);
+  call.sent_at = clock_.now();
+  if (call.result.attempts == 0) {
+    call.first_call = call.sent_at;
+    if (call.recipients > 0) metrics_.batch(call.route, call.recipients, call.members.size());
+  }
+  ++call.result.attempts;
+  ++calls_in_flight_;
   const AccessToken& token = *account.token;
-  HttpRequest http{"POST", token.rest_base_url + request_path(p.request.operation, p.request.path_parameter),
+  HttpRequest http{"POST", token.rest_base_url + request_path(call.route, call.path_parameter),
                    {"Content-Type: application/json", "Accept: application/json", "Authorization: Bearer " + token.value},
-                   p.request.body};
+                   call.body};
   transport_.start(std::move(http), [this, id, used = token.value](HttpResponse response) {
     on_response(id, used, response);
   });
 }
 
 void SfmcClient::on_response(uint64_t id, const std::string& token_used, const HttpResponse& response) {
-  Pending& p = pending_.at(id);
-  Account& account = accounts_.at(p.request.account);
-  Classified c = classify(response, p.result.attempts > 1, derived_key_prefix(p.request.id));
+  --calls_in_flight_;
+  Call& call = calls_.at(id);
+  Account& account = accounts_.at(call.members.front().request.account);
+  // A 109110 on a key derived for the event that owns it means "sent before".
+  std::unordered_map<std::string_view, const SendRequest*> owners;
+  if (call.members.size() > 1)
+    for (const auto& member : call.members)
+      for (const auto& key : member.request.mergeable->message_keys) owners.emplace(key, &member.request);
+  Classified c = classify(response, call.result.attempts > 1, [&](std::string_view key) {
+    const SendRequest* owner = &call.members.front().request;
+    if (!owners.empty()) {
+      auto it = owners.find(key);
+      if (it == owners.end()) return false;
+      owner = it->second;
+    }
+    return key.starts_with(derived_key_prefix(owner->id));
+  });
   auto now = clock_.now();
-  metrics_.request(p.request.operation, response.status, std::chrono::duration<double>(now - p.sent_at).count());
+  metrics_.request(call.route, response.status, std::chrono::duration<double>(now - call.sent_at).count());
 
-  if (c.verdict == Verdict::Unauthorized && !p.refreshed_after_401) {
+  if (c.verdict == Verdict::Unauthorized && !call.refreshed_after_401) {
     // The token was revoked or expired early: one fresh token (shared by
     // every send that met the same 401), one more try.
-    p.refreshed_after_401 = true;
+    call.refreshed_after_401 = true;
     metrics_.retry("unauthorized");
     if (account.token && account.token->value == token_used) account.token.reset();
     account.ready.push_front(id);
-    pump(account);
+    pump_all();
     return;
   }
 
-  p.result.http_status = c.http_status;
-  p.result.request_id = std::move(c.request_id);
-  p.result.message_keys = std::move(c.message_keys);
-  p.result.token_id = std::move(c.token_id);
-  p.result.errors = std::move(c.errors);
+  call.result.http_status = c.http_status;
+  call.result.request_id = std::move(c.request_id);
+  call.result.message_keys = std::move(c.message_keys);
+  call.result.token_id = std::move(c.token_id);
+  call.result.errors = std::move(c.errors);
   switch (c.verdict) {
     case Verdict::Accepted: return complete(id, OutcomeStatus::Accepted);
     case Verdict::PartiallyAccepted: return complete(id, OutcomeStatus::PartiallyAccepted);
@@ -137,22 +289,63 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     case Verdict::Retryable: break;
   }
 
-  milliseconds delay = backoff(++p.failures, c.retry_after_s);
+  milliseconds delay = backoff(++call.failures, c.retry_after_s);
   if (c.blocked && !c.retry_after_s) delay = std::max(delay, retry_.blocked_cooldown);
   if (c.throttled && now + delay > account.cooled_until) {
     account.cooled_until = now + delay;  // the whole account waits
     metrics_.cooldown(account.config.name);
   }
-  if (p.failures >= retry_.max_attempts || now + delay - p.first_call > retry_.max_total)
+  if (call.failures >= retry_.max_attempts || now + delay - call.first_call > retry_.max_total)
     return complete(id, OutcomeStatus::Failed);
   metrics_.retry(c.blocked ? "blocked" : c.throttled ? "throttled" : response.status == 0 ? "network" : "server_error");
   retries_.emplace(now + delay, id);
+  pump_all();  // the connection is free
 }
 
 void SfmcClient::complete(uint64_t id, OutcomeStatus status) {
-  auto node = pending_.extract(id);
-  node.mapped().result.status = status;
-  node.mapped().done(std::move(node.mapped().result));
+  auto node = calls_.extract(id);
+  Call& call = node.mapped();
+  call.result.status = status;
+  if (call.members.size() == 1) call.members.front().done(std::move(call.result));
+  else complete_merged(call);
+  pump_all();  // the connection is free
+}
+
+// Each send of a merged call gets what SFMC said about its own recipients;
+// what SFMC said about the whole request is said to each.
+void SfmcClient::complete_merged(Call& call) {
+  const SendResult& all = call.result;
+  std::vector<SendResult> results(call.members.size());
+  for (auto& r : results) {
+    r.http_status = all.http_status;
+    r.request_id = all.request_id;
+    r.attempts = all.attempts;
+  }
+  bool answered = all.status != OutcomeStatus::Failed && all.http_status >= 200 && all.http_status < 300;
+  std::unordered_map<std::string_view, size_t> owner;
+  for (size_t i = 0; i < call.members.size(); ++i)
+    for (const auto& key : call.members[i].request.mergeable->message_keys) owner.emplace(key, i);
+  std::unordered_set<std::string_view> refused;
+  for (const auto& error : all.errors) {
+    auto it = answered && !error.message_key.empty() ? owner.find(error.message_key) : owner.end();
+    if (it != owner.end()) {
+      results[it->second].errors.push_back(error);
+      refused.insert(error.message_key);
+    } else {
+      for (auto& r : results) r.errors.push_back(error);
+    }
+  }
+  for (size_t i = 0; i < call.members.size(); ++i) {
+    SendResult& r = results[i];
+    if (answered)
+      for (const auto& key : call.members[i].request.mergeable->message_keys)
+        if (!refused.contains(key)) r.message_keys.push_back(key);
+    if (!answered) r.status = all.status;
+    else if (r.errors.empty()) r.status = OutcomeStatus::Accepted;
+    else if (r.message_keys.empty()) r.status = OutcomeStatus::Rejected;
+    else r.status = OutcomeStatus::PartiallyAccepted;
+    call.members[i].done(std::move(r));
+  }
 }
 
 void SfmcClient::poll() {
@@ -160,14 +353,14 @@ void SfmcClient::poll() {
   while (!retries_.empty() && retries_.begin()->first <= now) {
     uint64_t id = retries_.begin()->second;
     retries_.erase(retries_.begin());
-    accounts_.at(pending_.at(id).request.account).ready.push_back(id);
+    accounts_.at(calls_.at(id).members.front().request.account).ready.push_back(id);
   }
   for (auto& [name, account] : accounts_) {
     // A failed token request is repeated whether or not sends wait, so an
     // outage is seen to last and to end, and readiness follows.
     if (account.token_failures > 0) fetch_token(account);
-    pump(account);
   }
+  pump_all();
 }
 
 std::optional<Clock::time_point> SfmcClient::next_wakeup() {
@@ -176,12 +369,9 @@ std::optional<Clock::time_point> SfmcClient::next_wakeup() {
     if (!next || t < *next) next = t;
   };
   if (!retries_.empty()) consider(retries_.begin()->first);
-  auto now = clock_.now();
   for (auto& [name, account] : accounts_) {
     if (account.token_failures > 0 && !account.fetching && !fatal_) consider(account.token_retry_at);
-    if (account.ready.empty()) continue;
-    if (now < account.cooled_until) consider(account.cooled_until);
-    else if (account.token && now < account.token->expires_at) consider(account.bucket.next_available(now));
+    if (account.wake_at) consider(*account.wake_at);
   }
   return next;
 }

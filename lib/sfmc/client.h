@@ -2,6 +2,13 @@
 // per account (fetched once, refreshed ahead, shared by every send), a rate
 // limit and a cool-down per account, response classification, and retries
 // on timers with backoff, bounded in attempts and in total time.
+//
+// Coalescing: Transactional sends that wait (for a free connection, a token,
+// the rate limit or a cool-down) are merged with the waiting sends of the
+// same account, channel and request-level fields into one call of the
+// channel's batch route; SFMC's per-recipient answers go back to each send
+// by messageKey. A send that has been tried once keeps its call (a retry
+// repeats the same request), so nothing joins a send that is retrying.
 #pragma once
 
 #include <chrono>
@@ -11,6 +18,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -36,6 +44,18 @@ struct RetryPolicy {
   std::chrono::milliseconds blocked_cooldown{10000};
 };
 
+struct CoalesceOptions {
+  bool enabled = true;
+  size_t max_recipients = 500;  // per call; SFMC documents 2000 for email, nothing for SMS
+  size_t max_body_bytes = 4 * 1024 * 1024;
+  // How long a send may wait for others to merge with when a connection is
+  // free; 0: it goes at once, and merges only with what waits anyway.
+  std::chrono::milliseconds max_wait{0};
+  // Calls in flight at once (the transport's connections): sends beyond it
+  // wait here, where they can merge, instead of in the transport.
+  size_t max_calls = 64;
+};
+
 // What SFMC made of one send, after retries.
 struct SendResult {
   OutcomeStatus status = OutcomeStatus::Failed;  // never Invalid
@@ -54,12 +74,13 @@ class SfmcClient {
   // `log` hears of token endpoint outages (when they start, while they
   // last, when they end).
   SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-             Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed);
+             Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce = {});
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
 
-  // Starts (or queues) the send; `done` runs from a later poll() or from the
-  // transport's poll(), on the caller's thread.
+  // Queues the send; `done` runs from a later poll() or from the transport's
+  // poll(), on the caller's thread. A send that can merge goes at the next
+  // poll() (so the sends queued before it can join it), any other at once.
   void send(SendRequest request, Done done);
   // Asks every account for its token now: credentials are checked at start
   // and the first sends need not wait.
@@ -69,7 +90,7 @@ class SfmcClient {
   // When poll() next has something to do (nullopt: only transport events).
   std::optional<Clock::time_point> next_wakeup();
 
-  size_t pending() const { return pending_.size(); }
+  size_t pending() const;
   bool cooling_down(const std::string& account);
   // Set when SFMC refused an account's credentials: a configuration error
   // that retrying cannot fix; the sends of that account stay pending.
@@ -83,14 +104,29 @@ class SfmcClient {
   std::chrono::milliseconds backoff(int attempt, std::optional<int> retry_after_s);
 
  private:
-  struct Pending {
+  struct Member {
     SendRequest request;
     Done done;
+  };
+  // One HTTP request: one send, or several merged.
+  struct Call {
+    std::vector<Member> members;
+    Operation route;
+    std::string path_parameter;
+    std::string body;
+    std::string group;  // fresh and mergeable: the key of its Account::groups entry
+    size_t recipients = 0;
     int failures = 0;  // retryable failures so far
     bool refreshed_after_401 = false;
+    Clock::time_point queued_at{};
     Clock::time_point first_call{};
     Clock::time_point sent_at{};
     SendResult result;
+  };
+  // Fresh mergeable calls that can share a request, oldest first.
+  struct Group {
+    std::deque<uint64_t> calls;
+    size_t recipients = 0;
   };
   struct Account {
     Account(const AccountConfig& c, Logger& log)
@@ -105,16 +141,25 @@ class SfmcClient {
     Clock::time_point token_retry_at{};
     Clock::time_point cooled_until{};
     TokenBucket bucket;
-    std::deque<uint64_t> ready;  // sends waiting for a token, the rate limit or a cool-down
+    // Calls waiting for a connection, a token, the rate limit or a
+    // cool-down; ids of calls merged into another are skipped.
+    std::deque<uint64_t> ready;
+    std::unordered_map<std::string, Group> groups;
+    std::optional<Clock::time_point> next_due;  // max_wait: when the first held-back call is due
+    std::optional<Clock::time_point> wake_at;   // when pump() can do more, if no answer comes first
     OutageLog token_outage;
   };
 
   void pump(Account& account);
+  void pump_all();
+  bool due(Account& account, const Call& call, Clock::time_point now);
+  void merge(Account& account, uint64_t id);
   void fetch_token(Account& account);
   void on_token(Account& account, const HttpResponse& response);
   void dispatch(Account& account, uint64_t id);
   void on_response(uint64_t id, const std::string& token_used, const HttpResponse& response);
   void complete(uint64_t id, OutcomeStatus status);
+  void complete_merged(Call& call);
 
   std::map<std::string, Account> accounts_;
   HttpTransport& transport_;
@@ -122,7 +167,10 @@ class SfmcClient {
   Metrics& metrics_;
   RetryPolicy retry_;
   std::mt19937_64 jitter_;
-  std::map<uint64_t, Pending> pending_;
+  CoalesceOptions coalesce_;
+  std::unordered_map<uint64_t, Call> calls_;
+  size_t calls_in_flight_ = 0;
+  size_t next_account_ = 0;  // pump_all() starts here, so no account always goes first
   std::multimap<Clock::time_point, uint64_t> retries_;
   uint64_t next_id_ = 1;
   int token_requests_ = 0;

@@ -56,7 +56,7 @@ void collect_errors(const rapidjson::Value& doc, std::vector<ErrorDetail>& error
   if (!message.empty()) errors.push_back({message, {}, code, {}});
 }
 
-void classify_accepted(const rapidjson::Value& doc, bool is_retry, std::string_view own_key_prefix, Classified& out) {
+void classify_accepted(const rapidjson::Value& doc, bool is_retry, const OwnKey& own_key, Classified& out) {
   out.request_id = string_member(doc, "requestId");
   out.token_id = string_member(doc, "tokenId");
   size_t refused = 0;
@@ -65,8 +65,7 @@ void classify_accepted(const rapidjson::Value& doc, bool is_retry, std::string_v
       if (!r.IsObject()) continue;
       std::string key = string_member(r, "messageKey");
       auto code = error_code(r);
-      bool own_key = !own_key_prefix.empty() && key.rfind(own_key_prefix, 0) == 0;
-      bool ok = !code || *code == 0 || (*code == kDuplicateMessageKey && (is_retry || own_key));
+      bool ok = !code || *code == 0 || (*code == kDuplicateMessageKey && (is_retry || (own_key && own_key(key))));
       if (ok) {
         out.message_keys.push_back(key);
       } else {
@@ -85,7 +84,7 @@ void classify_accepted(const rapidjson::Value& doc, bool is_retry, std::string_v
 
 }  // namespace
 
-Classified classify(const HttpResponse& response, bool is_retry, std::string_view own_key_prefix) {
+Classified classify(const HttpResponse& response, bool is_retry, const OwnKey& own_key) {
   Classified out;
   out.http_status = response.status;
   out.retry_after_s = parse_seconds(response.retry_after);
@@ -106,7 +105,7 @@ Classified classify(const HttpResponse& response, bool is_retry, std::string_vie
                             {}, std::nullopt, {}});
       return out;
     }
-    classify_accepted(doc, is_retry, own_key_prefix, out);
+    classify_accepted(doc, is_retry, own_key, out);
     return out;
   }
 

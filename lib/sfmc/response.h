@@ -1,6 +1,7 @@
 // What an SFMC answer means for the event that caused it.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,10 +33,11 @@ struct Classified {
 
 // A per-recipient 109110 (DuplicateMessageKey) means "already accepted" when
 // an earlier attempt of this very request may have reached SFMC (`is_retry`),
-// or when the key is one derived for this event (`own_key_prefix`, see
+// or when the key is one derived for the event that sent it (`own_key`, see
 // core/message_keys.h): then only a delivery of this same event, before a
 // crash or rebalance, can have used it.
-Classified classify(const HttpResponse& response, bool is_retry, std::string_view own_key_prefix = {});
+using OwnKey = std::function<bool(std::string_view message_key)>;
+Classified classify(const HttpResponse& response, bool is_retry, const OwnKey& own_key = {});
 
 inline constexpr int64_t kResponsesHaveErrors = 109001;
 inline constexpr int64_t kDuplicateMessageKey = 109110;

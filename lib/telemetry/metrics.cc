@@ -9,6 +9,7 @@ namespace {
 
 const prometheus::Histogram::BucketBoundaries kLatencyBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                               0.25,  0.5,    1,     2.5,  5,     10,   30};
+const prometheus::Histogram::BucketBoundaries kRecipientBuckets{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000};
 
 }  // namespace
 
@@ -26,6 +27,11 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                            .Name("sfmc_relay_sfmc_requests_total")
                            .Help("HTTP requests to SFMC's send routes, by operation and status code (0: no response)")
                            .Register(registry)),
+      coalesced_events_(prometheus::BuildCounter()
+                            .Name("sfmc_relay_coalesced_events_total")
+                            .Help("Events sent in one SFMC call together with other events")
+                            .Register(registry)
+                            .Add({})),
       outcomes_family_(prometheus::BuildCounter()
                            .Name("sfmc_relay_outcomes_total")
                            .Help("Outcomes published, by operation and status")
@@ -80,6 +86,13 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
   for (const auto& op : kOperations)
     request_duration_[static_cast<size_t>(op.operation)] =
         &duration.Add({{"operation", std::string(op.name)}}, kLatencyBuckets);
+  auto& recipients = prometheus::BuildHistogram()
+                         .Name("sfmc_relay_batch_recipients")
+                         .Help("Recipients per call of a Transactional Messaging route, by operation")
+                         .Register(registry);
+  for (auto op : {Operation::TransactionalSmsSend, Operation::TransactionalSmsSendOne, Operation::TransactionalEmailSend})
+    batch_recipients_[static_cast<size_t>(op)] =
+        &recipients.Add({{"operation", std::string(info(op).name)}}, kRecipientBuckets);
   prometheus::BuildGauge()
       .Name("sfmc_relay_build_info")
       .Help("Version of the running sfmc-relay")
@@ -101,6 +114,11 @@ void Metrics::request(Operation operation, int http_status, double seconds) {
   if (!c) c = &requests_family_.Add({{"operation", name}, {"code", status}});
   c->Increment();
   request_duration_[static_cast<size_t>(operation)]->Observe(seconds);
+}
+
+void Metrics::batch(Operation route, size_t recipients, size_t events) {
+  if (auto* histogram = batch_recipients_[static_cast<size_t>(route)]) histogram->Observe(static_cast<double>(recipients));
+  if (events > 1) coalesced_events_.Increment(static_cast<double>(events));
 }
 
 void Metrics::outcome(std::string_view operation, OutcomeStatus status) {

@@ -27,6 +27,9 @@ class Metrics {
   // reason: not_json, too_large, too_deep, envelope, body, rule, account
   void invalid_event(const std::string& reason);
   void request(Operation operation, int http_status, double seconds);
+  // One call of a Transactional route with `recipients` recipients, made of
+  // `events` events (more than one: merged).
+  void batch(Operation route, size_t recipients, size_t events);
   void outcome(std::string_view operation, OutcomeStatus status);
   // reason: throttled, blocked, server_error, network, unauthorized
   void retry(const std::string& reason);
@@ -44,6 +47,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& invalid_family_;
   prometheus::Family<prometheus::Counter>& requests_family_;
   std::array<prometheus::Histogram*, 5> request_duration_{};  // by Operation
+  std::array<prometheus::Histogram*, 5> batch_recipients_{};  // by Operation
+  prometheus::Counter& coalesced_events_;
   prometheus::Family<prometheus::Counter>& outcomes_family_;
   prometheus::Family<prometheus::Counter>& retries_family_;
   prometheus::Family<prometheus::Counter>& token_family_;

@@ -71,7 +71,7 @@ TEST_CASE("109110 for a key derived for this very event is accepted even on a fi
                  R"({"requestId":"r","errorcode":109001,"responses":[{"messageKey":"abc-0","errorcode":109110,"message":"dup"},{"messageKey":"other","errorcode":109110,"message":"dup"}]})",
                  {},
                  {}};
-  auto c = classify(r, false, "abc-");
+  auto c = classify(r, false, [](std::string_view key) { return key.starts_with("abc-"); });
   CHECK(c.verdict == Verdict::PartiallyAccepted);
   CHECK(c.message_keys == std::vector<std::string>{"abc-0"});
   REQUIRE(c.errors.size() == 1);

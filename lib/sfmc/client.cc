@@ -149,9 +149,9 @@ void SfmcClient::merge(Account& account, uint64_t id) {
   if (head.group.empty()) return;
   auto node = account.groups.find(head.group);
   Group& group = node->second;
-  const MergeableSend& first = *head.members.front().request.mergeable;
-  size_t bytes = parts_bytes(first);
-  std::unordered_set<std::string> keys(first.message_keys.begin(), first.message_keys.end());
+  size_t bytes = parts_bytes(*head.members.front().request.mergeable);
+  const auto& first_keys = head.members.front().request.mergeable->message_keys;
+  std::unordered_set<std::string> keys(first_keys.begin(), first_keys.end());
   std::deque<uint64_t> left;
   size_t left_recipients = 0;
   for (uint64_t other : group.calls) {
@@ -177,6 +177,7 @@ void SfmcClient::merge(Account& account, uint64_t id) {
   head.group.clear();
   if (head.members.size() == 1) return;  // alone: its own route and body, as sent unmerged
 
+  const MergeableSend& first = *head.members.front().request.mergeable;
   std::string body;
   body.reserve(bytes + 32);
   body += '{';

@@ -1,0 +1,240 @@
+// The client's coalescing: which waiting sends share a call, what the call
+// looks like, and what each send hears back.
+#include <doctest/doctest.h>
+
+#include "fakes.h"
+#include "sfmc/client.h"
+
+using namespace sfmc;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kShared = R"("definitionKey":"d","content":{"message":"hi"})";
+
+std::string recipient(const std::string& key) {
+  return R"({"contactKey":"c-)" + key + R"(","to":"1555","messageKey":")" + key + R"("})";
+}
+
+// A transactional.sms.send event as the decoder hands it over.
+SendRequest sms(const std::string& id, std::vector<std::string> keys, const std::string& shared = kShared) {
+  MergeableSend parts{Operation::TransactionalSmsSend, shared, {}, keys};
+  std::string list;
+  for (const auto& key : keys) {
+    parts.recipients.push_back(recipient(key));
+    list += (list.empty() ? "" : ",") + recipient(key);
+  }
+  return {id, Operation::TransactionalSmsSend, "default", "", "{" + shared + R"(,"recipients":[)" + list + "]}",
+          std::move(parts)};
+}
+
+std::string batch_body(const std::vector<std::string>& keys) {
+  std::string list;
+  for (const auto& key : keys) list += (list.empty() ? "" : ",") + recipient(key);
+  return std::string("{") + kShared + R"(,"recipients":[)" + list + "]}";
+}
+
+HttpResponse accepted(const std::vector<std::string>& keys) {
+  std::string responses;
+  for (const auto& key : keys) responses += (responses.empty() ? "" : ",") + std::string(R"({"messageKey":")") + key + "\"}";
+  return {202, R"({"requestId":"r","errorcode":0,"responses":[)" + responses + "]}", {}, {}};
+}
+
+struct Fixture {
+  test::FakeTransport http;
+  test::FakeClock clock;
+  prometheus::Registry registry;
+  Metrics metrics{registry, "test"};
+  test::LogCapture log;
+  std::unique_ptr<SfmcClient> client;
+  std::map<std::string, SendResult> results;  // by event id
+
+  explicit Fixture(CoalesceOptions coalesce = {}, RetryPolicy retry = {}) {
+    AccountConfig a{"default", "https://auth.example.test/", "id", "secret", std::nullopt, std::nullopt, 0, 1};
+    client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics,
+                                          log.logger, retry, 42, coalesce);
+  }
+  // With a token in hand, as a running relay is.
+  void warm() {
+    client->warm_up();
+    http.answer(test::token_response());
+  }
+  void send(SendRequest r) {
+    std::string id = r.id;
+    client->send(std::move(r), [this, id](SendResult result) { results[id] = std::move(result); });
+  }
+  const HttpRequest& last() { return http.started.back(); }
+  double metric(const std::string& name) {
+    for (const auto& family : registry.Collect())
+      if (family.name == name) {
+        if (family.type == prometheus::MetricType::Counter) return family.metric.at(0).counter.value;
+        double count = 0;
+        for (const auto& m : family.metric) count += static_cast<double>(m.histogram.sample_count);
+        return count;
+      }
+    return -1;
+  }
+};
+
+const std::string kBatchUrl = "https://rest.example.test/messaging/v1/sms/messages/";
+
+}  // namespace
+
+TEST_CASE("an idle client sends a mergeable event at the next poll, alone, with its own route and body") {
+  Fixture f;
+  f.warm();
+  f.send(sms("e1", {"k1"}));
+  CHECK(f.http.open.empty());  // waits for the poll, so what is queued with it can join
+  f.client->poll();
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.last().url == kBatchUrl);
+  CHECK(f.last().body == sms("e1", {"k1"}).body);
+}
+
+TEST_CASE("events waiting for a token merge into one batch call; each gets its own keys back") {
+  Fixture f;
+  f.send(sms("e1", {"k1"}));
+  f.send(sms("e2", {"k2", "k3"}));
+  // A sendOne: its path key is its recipient's messageKey.
+  SendRequest one{"e3", Operation::TransactionalSmsSendOne, "default", "k4",
+                  std::string("{") + kShared + R"(,"recipient":{"contactKey":"c-k4","to":"1555"}})",
+                  MergeableSend{Operation::TransactionalSmsSend, kShared, {recipient("k4")}, {"k4"}}};
+  f.send(one);
+  f.client->poll();
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response());
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.last().url == kBatchUrl);
+  CHECK(f.last().body == batch_body({"k1", "k2", "k3", "k4"}));
+  f.http.answer({202,
+                 R"({"requestId":"r-9","errorcode":109001,"message":"MCMS_UTM_ResponsesHasErrors: 1 subscribers failed to queue out of 4","responses":[{"messageKey":"k1"},{"messageKey":"k2"},{"messageKey":"k3","errorcode":109121,"message":"MCMS_UTM_Validation_InvalidValue_to: Invalid subscriber"},{"messageKey":"k4"}]})",
+                 {},
+                 {}});
+  REQUIRE(f.results.size() == 3);
+  CHECK(f.results["e1"].status == OutcomeStatus::Accepted);
+  CHECK(f.results["e1"].message_keys == std::vector<std::string>{"k1"});
+  CHECK(f.results["e1"].errors.empty());
+  CHECK(f.results["e1"].request_id == "r-9");
+  CHECK(f.results["e2"].status == OutcomeStatus::PartiallyAccepted);
+  CHECK(f.results["e2"].message_keys == std::vector<std::string>{"k2"});
+  REQUIRE(f.results["e2"].errors.size() == 1);
+  CHECK(f.results["e2"].errors[0].message_key == "k3");
+  CHECK(f.results["e2"].errors[0].code == 109121);
+  CHECK(f.results["e3"].status == OutcomeStatus::Accepted);
+  CHECK(f.results["e3"].message_keys == std::vector<std::string>{"k4"});
+  CHECK(f.metric("sfmc_relay_coalesced_events_total") == 3);
+  CHECK(f.metric("sfmc_relay_batch_recipients") == 1);
+}
+
+TEST_CASE("calls in flight stop at max_calls; what waits meanwhile goes in one call when a connection frees") {
+  Fixture f(CoalesceOptions{.max_calls = 1});
+  f.warm();
+  f.send(sms("e1", {"k1"}));
+  f.client->poll();
+  for (int i = 2; i <= 4; ++i) f.send(sms("e" + std::to_string(i), {"k" + std::to_string(i)}));
+  f.client->poll();
+  CHECK(f.http.open.size() == 1);
+  f.http.answer(accepted({"k1"}));
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.last().body == batch_body({"k2", "k3", "k4"}));
+  f.http.answer(accepted({"k2", "k3", "k4"}));
+  CHECK(f.results.size() == 4);
+  CHECK(f.http.started.size() == 3);  // token, e1, the rest
+}
+
+TEST_CASE("never merged: other request-level fields, a colliding explicit key, past max_recipients") {
+  Fixture f(CoalesceOptions{.max_recipients = 3, .max_calls = 1});
+  f.warm();
+  f.send(sms("busy", {"k0"}));
+  f.client->poll();
+  f.send(sms("e1", {"k1", "k2"}));
+  f.send(sms("other", {"k3"}, R"("definitionKey":"another")"));
+  f.send(sms("same-key", {"k1"}));  // SFMC would refuse the whole request
+  f.send(sms("e2", {"k4"}));
+  f.send(sms("too-many", {"k5", "k6"}));  // 2 + 1 + 2 > 3
+  f.client->poll();
+  f.http.answer(accepted({"k0"}));
+  CHECK(f.last().body == batch_body({"k1", "k2", "k4"}));
+  f.http.answer(accepted({"k1", "k2", "k4"}));
+  CHECK(f.last().body == sms("other", {"k3"}, R"("definitionKey":"another")").body);
+  f.http.answer(accepted({"k3"}));
+  CHECK(f.last().body == batch_body({"k1", "k5", "k6"}));
+  f.http.answer(accepted({"k1", "k5", "k6"}));
+  CHECK(f.results.size() == 6);
+  for (const auto& [id, result] : f.results) CHECK_MESSAGE(result.status == OutcomeStatus::Accepted, id);
+}
+
+TEST_CASE("a request-level refusal is every merged event's outcome") {
+  Fixture f;
+  f.send(sms("e1", {"k1"}));
+  f.send(sms("e2", {"k2"}));
+  f.client->poll();
+  f.http.answer(test::token_response());
+  f.http.answer({400, R"({"message":"MCMS_UTM_Validation_InvalidValue_definitionKey","errorcode":109111})", {}, {}});
+  REQUIRE(f.results.size() == 2);
+  for (const auto& id : {"e1", "e2"}) {
+    const SendResult& r = f.results[id];
+    CHECK(r.status == OutcomeStatus::Rejected);
+    CHECK(r.http_status == 400);
+    CHECK(r.message_keys.empty());
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0].code == 109111);
+  }
+}
+
+TEST_CASE("a 503 retries the batch whole; 109110 on the retry means sent before: accepted, attempts 2") {
+  Fixture f;
+  f.send(sms("e1", {"k1"}));
+  f.send(sms("e2", {"k2"}));
+  f.client->poll();
+  f.http.answer(test::token_response());
+  f.http.answer({503, R"({"message":"busy","errorcode":50300})", "1", {}});
+  f.send(sms("late", {"k9"}));  // the retry takes no newcomer
+  f.clock.current += 1s;
+  f.client->poll();
+  REQUIRE(f.http.open.size() == 2);
+  CHECK(f.http.open[0].request.body == sms("late", {"k9"}).body);
+  CHECK(f.http.open[1].request.body == batch_body({"k1", "k2"}));
+  f.http.answer(accepted({"k9"}));
+  f.http.answer({202,
+                 R"({"requestId":"r","errorcode":109001,"responses":[{"messageKey":"k1","errorcode":109110,"message":"dup"},{"messageKey":"k2"}]})",
+                 {},
+                 {}});
+  for (const auto& id : {"e1", "e2"}) {
+    CHECK(f.results[id].status == OutcomeStatus::Accepted);
+    CHECK(f.results[id].attempts == 2);
+  }
+  CHECK(f.results["e1"].message_keys == std::vector<std::string>{"k1"});
+}
+
+TEST_CASE("max_wait holds an idle send back for company, until it is due or its group fills a call") {
+  Fixture f(CoalesceOptions{.max_recipients = 3, .max_wait = 50ms});
+  f.warm();
+  f.send(sms("e1", {"k1"}));
+  f.client->poll();
+  CHECK(f.http.open.empty());
+  REQUIRE(f.client->next_wakeup());
+  CHECK(*f.client->next_wakeup() == f.clock.current + 50ms);
+  f.clock.current += 49ms;
+  f.client->poll();
+  CHECK(f.http.open.empty());
+  f.clock.current += 1ms;
+  f.client->poll();
+  REQUIRE(f.http.open.size() == 1);
+
+  f.send(sms("e2", {"k2", "k3"}));
+  f.send(sms("e3", {"k4"}));
+  f.client->poll();  // three recipients: full, no need to wait
+  REQUIRE(f.http.open.size() == 2);
+  CHECK(f.last().body == batch_body({"k2", "k3", "k4"}));
+}
+
+TEST_CASE("coalescing off: one call per event") {
+  Fixture f(CoalesceOptions{.enabled = false});
+  f.send(sms("e1", {"k1"}));
+  f.send(sms("e2", {"k2"}));
+  f.http.answer(test::token_response());
+  REQUIRE(f.http.open.size() == 2);
+  CHECK(f.http.open[0].request.body == sms("e1", {"k1"}).body);
+  CHECK(f.http.open[1].request.body == sms("e2", {"k2"}).body);
+}

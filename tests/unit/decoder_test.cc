@@ -112,3 +112,52 @@ TEST_CASE("deriving keys can be turned off: the body then goes out exactly as re
       event(R"({"operation":"transactional.sms.send","id":"x","body":{"definitionKey":"d","recipients":[{"to":"1"}]}})")));
   CHECK(request.body == R"({"definitionKey":"d","recipients":[{"to":"1"}]})");
 }
+
+TEST_CASE("Transactional sends are taken apart for merging: shared members, recipients with their keys") {
+  EventDecoder decoder;
+  auto one = decoder.decode(event(
+      R"({"operation":"transactional.sms.sendOne","id":"e-1","messageKey":"k\"1","body":{"definitionKey":"d","recipient":{"to":"15555551234","attributes":{"a":1}},"content":{"message":"hi"}}})"));
+  auto* request = std::get_if<SendRequest>(&one);
+  REQUIRE(request != nullptr);
+  REQUIRE(request->mergeable);
+  CHECK(request->mergeable->route == Operation::TransactionalSmsSend);
+  CHECK(request->mergeable->shared == R"("definitionKey":"d","content":{"message":"hi"})");
+  CHECK(request->mergeable->recipients ==
+        std::vector<std::string>{R"({"messageKey":"k\"1","to":"15555551234","attributes":{"a":1}})"});
+  CHECK(request->mergeable->message_keys == std::vector<std::string>{"k\"1"});
+
+  auto many = decoder.decode(event(
+      R"({"operation":"transactional.email.send","id":"e-2","body":{"definitionKey":"d","recipients":[{"contactKey":"a","to":"a@example.test","messageKey":"x"},{"contactKey":"b","to":"b@example.test"}]}})"));
+  request = std::get_if<SendRequest>(&many);
+  REQUIRE(request != nullptr);
+  REQUIRE(request->mergeable);
+  CHECK(request->mergeable->route == Operation::TransactionalEmailSend);
+  CHECK(request->mergeable->shared == R"("definitionKey":"d")");
+  std::string derived = derived_message_key("e-2", 1);
+  CHECK(request->mergeable->recipients == std::vector<std::string>{R"({"contactKey":"a","to":"a@example.test","messageKey":"x"})",
+                                                                   R"({"contactKey":"b","to":"b@example.test","messageKey":")" + derived + "\"}"});
+  CHECK(request->mergeable->message_keys == std::vector<std::string>{"x", derived});
+}
+
+TEST_CASE("not mergeable: MobileConnect, a recipient without a key to map answers by, merging not wanted") {
+  auto no_key = R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"15555551234"}]}})";
+  DecoderOptions without_derived;
+  without_derived.derive_message_keys = false;
+  EventDecoder plain(without_derived);
+  auto decoded = plain.decode(event(no_key));
+  REQUIRE(std::get_if<SendRequest>(&decoded) != nullptr);
+  CHECK_FALSE(std::get<SendRequest>(decoded).mergeable);
+
+  DecoderOptions unwanted;
+  unwanted.prepare_merging = false;
+  EventDecoder off(unwanted);
+  decoded = off.decode(event(no_key));
+  CHECK_FALSE(std::get<SendRequest>(decoded).mergeable);
+
+  EventDecoder decoder;
+  decoded = decoder.decode(event(
+      R"({"operation":"mobileconnect.messageContact.send","messageId":"MTA6Nzg6MA","body":{"mobileNumbers":["15555551234"],"Subscribe":true,"Resubscribe":true,"keyword":"JOIN"}})"));
+  auto* request = std::get_if<SendRequest>(&decoded);
+  REQUIRE(request != nullptr);
+  CHECK_FALSE(request->mergeable);
+}

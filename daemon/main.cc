@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -146,7 +147,8 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   kafka::Consumer consumer(
       config.consumer_properties, config.input_topics, kafka_log,
       [&metrics](const char* json) { record_consumer_lag(json, metrics); },
-      /*buffered=*/config.pipeline.max_in_flight);
+      // Enough to refill the window between turns; librdkafka's prefetch is behind it.
+      /*buffered=*/std::min<size_t>(config.pipeline.max_in_flight, 1000));
   kafka::Publisher publisher(config.producer_properties, kafka_log);
   auto on_turn = [&] {
     if (reload.exchange(false) && !config_path.empty()) reload_logging(config_path, log);

@@ -20,6 +20,7 @@ SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, Htt
       retry_(retry),
       jitter_(jitter_seed),
       coalesce_(coalesce) {
+  if (coalesce_.max_partial_calls == 0) coalesce_.max_partial_calls = std::max<size_t>(1, coalesce_.max_calls / 4);
   for (const auto& [name, config] : accounts) accounts_.try_emplace(name, config, log);
 }
 
@@ -101,6 +102,9 @@ void SfmcClient::pump(Account& account) {
     if (!account.token || now >= account.token->refresh_at) fetch_token(account);
     if (!account.token || now >= account.token->expires_at) break;  // the token's arrival wakes the poll
     if (coalesce_.enabled && calls_in_flight_ >= coalesce_.max_calls) break;  // so does an answer
+    if (!call->second.group.empty() && partial_in_flight_ >= coalesce_.max_partial_calls &&
+        account.groups.at(call->second.group).recipients < coalesce_.max_recipients)
+      break;  // and one of those frees a place (the calls behind wait: one ordered queue is cheap to serve)
     if (!account.bucket.try_take(now)) {
       account.wake_at = account.bucket.next_available(now);
       break;
@@ -174,26 +178,37 @@ void SfmcClient::merge(Account& account, uint64_t id) {
   }
   if (left.empty()) account.groups.erase(node);
   else group = Group{std::move(left), left_recipients};
-  head.group.clear();
-  if (head.members.size() == 1) return;  // alone: its own route and body, as sent unmerged
+  std::string().swap(head.group);
+  head.partial = head.recipients < coalesce_.max_recipients;
+  if (head.members.size() > 1) {  // alone, it keeps its own route and body, as sent unmerged
+    head.body = merged_body(head.members, bytes);
+    head.route = head.members.front().request.mergeable->route;
+    head.path_parameter.clear();
+  }
+  // What is left to know is each recipient's key.
+  for (auto& member : head.members) {
+    std::string().swap(member.request.mergeable->shared);
+    std::vector<std::string>().swap(member.request.mergeable->recipients);
+  }
+}
 
-  const MergeableSend& first = *head.members.front().request.mergeable;
+// {shared members,"recipients":[every member's recipients]}
+std::string SfmcClient::merged_body(const std::vector<Member>& members, size_t bytes) {
+  const MergeableSend& first = *members.front().request.mergeable;
   std::string body;
   body.reserve(bytes + 32);
   body += '{';
   body += first.shared;
   body += first.shared.empty() ? "\"recipients\":[" : ",\"recipients\":[";
   bool comma = false;
-  for (const auto& member : head.members)
+  for (const auto& member : members)
     for (const auto& recipient : member.request.mergeable->recipients) {
       if (comma) body += ',';
       body += recipient;
       comma = true;
     }
   body += "]}";
-  head.route = first.route;
-  head.path_parameter.clear();
-  head.body = std::move(body);
+  return body;
 }
 
 void SfmcClient::fetch_token(Account& account) {
@@ -236,6 +251,7 @@ void SfmcClient::dispatch(Account& account, uint64_t id) {
   }
   ++call.result.attempts;
   ++calls_in_flight_;
+  if (call.partial) ++partial_in_flight_;
   const AccessToken& token = *account.token;
   HttpRequest http{"POST", token.rest_base_url + request_path(call.route, call.path_parameter),
                    {"Content-Type: application/json", "Accept: application/json", "Authorization: Bearer " + token.value},
@@ -248,6 +264,7 @@ void SfmcClient::dispatch(Account& account, uint64_t id) {
 void SfmcClient::on_response(uint64_t id, const std::string& token_used, const HttpResponse& response) {
   --calls_in_flight_;
   Call& call = calls_.at(id);
+  if (call.partial) --partial_in_flight_;
   Account& account = accounts_.at(call.members.front().request.account);
   // A 109110 on a key derived for the event that owns it means "sent before".
   std::unordered_map<std::string_view, const SendRequest*> owners;

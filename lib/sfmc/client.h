@@ -54,6 +54,12 @@ struct CoalesceOptions {
   // Calls in flight at once (the transport's connections): sends beyond it
   // wait here, where they can merge, instead of in the transport.
   size_t max_calls = 64;
+  // Of those, calls that could have taken more recipients (0: a quarter of
+  // max_calls). Past it, sends wait for one of them to come back or for
+  // enough company to fill a call: a stream of sends then goes in a few
+  // large calls instead of filling every connection with small ones, while
+  // an idle relay still sends each at once.
+  size_t max_partial_calls = 0;
 };
 
 // What SFMC made of one send, after retries.
@@ -116,7 +122,8 @@ class SfmcClient {
     std::string body;
     std::string group;  // fresh and mergeable: the key of its Account::groups entry
     size_t recipients = 0;
-    int failures = 0;  // retryable failures so far
+    bool partial = false;  // merged below max_recipients: counts against max_partial_calls
+    int failures = 0;      // retryable failures so far
     bool refreshed_after_401 = false;
     Clock::time_point queued_at{};
     Clock::time_point first_call{};
@@ -154,6 +161,7 @@ class SfmcClient {
   void pump_all();
   bool due(Account& account, const Call& call, Clock::time_point now);
   void merge(Account& account, uint64_t id);
+  static std::string merged_body(const std::vector<Member>& members, size_t bytes);
   void fetch_token(Account& account);
   void on_token(Account& account, const HttpResponse& response);
   void dispatch(Account& account, uint64_t id);
@@ -170,6 +178,7 @@ class SfmcClient {
   CoalesceOptions coalesce_;
   std::unordered_map<uint64_t, Call> calls_;
   size_t calls_in_flight_ = 0;
+  size_t partial_in_flight_ = 0;
   size_t next_account_ = 0;  // pump_all() starts here, so no account always goes first
   std::multimap<Clock::time_point, uint64_t> retries_;
   uint64_t next_id_ = 1;

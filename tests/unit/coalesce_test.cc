@@ -238,3 +238,28 @@ TEST_CASE("coalescing off: one call per event") {
   CHECK(f.http.open[0].request.body == sms("e1", {"k1"}).body);
   CHECK(f.http.open[1].request.body == sms("e2", {"k2"}).body);
 }
+
+TEST_CASE("past max_partial_calls, sends wait for one of those to come back or for a full call") {
+  Fixture f(CoalesceOptions{.max_recipients = 3, .max_calls = 8, .max_partial_calls = 2});
+  f.warm();
+  f.send(sms("e1", {"k1"}));
+  f.client->poll();
+  f.send(sms("e2", {"k2"}));
+  f.client->poll();
+  CHECK(f.http.open.size() == 2);  // the first sends of a quiet relay go at once
+  f.send(sms("e3", {"k3"}));
+  f.send(sms("e4", {"k4"}));
+  f.client->poll();
+  CHECK(f.http.open.size() == 2);
+  f.send(sms("e5", {"k5"}));
+  f.client->poll();  // three recipients wait: a full call goes
+  REQUIRE(f.http.open.size() == 3);
+  CHECK(f.last().body == batch_body({"k3", "k4", "k5"}));
+  f.send(sms("e6", {"k6"}));
+  f.send(sms("e7", {"k7"}));
+  f.client->poll();
+  CHECK(f.http.open.size() == 3);
+  f.http.answer(accepted({"k1"}));
+  REQUIRE(f.http.open.size() == 3);
+  CHECK(f.last().body == batch_body({"k6", "k7"}));
+}

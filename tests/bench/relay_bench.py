@@ -29,6 +29,11 @@ WINDOW = 1000           # pipeline.max_in_flight
 # Each idle keep-alive connection costs the simulator (cpp-httplib polls it
 # every 10 ms), so more than needed only measures that.
 CONNECTIONS = {0: 64, 20: 256}
+# The coalescing section (issue 13): the daemon's own window and coalescing
+# settings, 64 connections at every simulator latency.
+COALESCE_LATENCIES = (0, 20, 200)
+COALESCE_CONNECTIONS = 64
+COALESCE_OFF = {"pipeline": {"coalesce": {"enabled": False}}}
 SIM_THREADS = 600          # cpp-httplib holds a thread per kept-alive connection: room for --variant http.max_connections up to ~550
 OUTCOME_BYTES = 330     # a one-recipient accepted outcome is ~320-340 bytes
 STALL_S = 20            # a run ends when no outcome came for this long
@@ -96,11 +101,36 @@ def metric_value(text, name):
     return float(m.group(1)) if m else None
 
 
+def metric_total(text, name):
+    """The sum of a metric's samples over all its label sets; None when absent."""
+    values = [float(v) for v in re.findall(r"^" + name + r"(?:\{[^}]*\})? (\S+)$", text, re.M)]
+    return sum(values) if values else None
+
+
+def send_calls(sim_stats):
+    """Requests the simulator got on its send routes (every POST but the
+    token's), whatever it answered."""
+    return sum(sum(statuses.values()) for route, statuses in (sim_stats.get("requests") or {}).items()
+               if route.startswith("POST ") and "/v2/token" not in route)
+
+
+def coalescing_metrics(text):
+    """What the daemon says it merged, from its /metrics page."""
+    calls = metric_total(text, "sfmc_relay_batch_recipients_count")
+    recipients = metric_total(text, "sfmc_relay_batch_recipients_sum")
+    return {"calls": calls, "recipients": recipients,
+            "recipients_per_call": round(recipients / calls, 1) if calls else None,
+            "coalesced_events": metric_total(text, "sfmc_relay_coalesced_events_total"),
+            "sfmc_requests": metric_total(text, "sfmc_relay_sfmc_requests_total"),
+            "retries": metric_total(text, "sfmc_relay_retries_total")}
+
+
 class Sampler:
     """Samples the daemon's in-flight window from /metrics every 100 ms."""
 
-    def __init__(self, admin_port):
+    def __init__(self, admin_port, window):
         self.url = f"http://127.0.0.1:{admin_port}/metrics"
+        self.window = window  # pipeline.max_in_flight in force
         self.samples = []  # (in flight, paused partitions, consumed, window)
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -132,7 +162,7 @@ class Sampler:
                 "share_empty": round(sum(1 for x in s if x[0] == 0) / n, 2),
                 "share_paused": round(sum(1 for x in s if x[1]) / n, 2),
                 "window_mean": round(sum(x[3] or 0 for x in s) / n),
-                "share_window_full": round(sum(1 for x in s if (x[3] or 0) >= WINDOW) / n, 2)}
+                "share_window_full": round(sum(1 for x in s if (x[3] or 0) >= self.window) / n, 2)}
 
 
 class Bench:
@@ -155,6 +185,11 @@ class Bench:
         self.producer_properties = {}
         self.consumer_properties = {}
         self.overrides = {}  # --variant: {"consumer"|"producer"|"pipeline"|"http": {key: value}}
+        # The benchmark's own daemon settings; the coalescing section puts
+        # the daemon's defaults in their place.
+        self.pipeline_settings = {"max_in_flight": WINDOW, "ordering": "key"}
+        self.connections = CONNECTIONS
+        self.window = WINDOW  # in force, for the sampler
 
     # ---- processes -------------------------------------------------------
 
@@ -260,8 +295,8 @@ class Bench:
             },
             "accounts": {"default": {"auth_base_url": sim_url, "client_id": "sim-client",
                                      "client_secret_env": "SFMC_BENCH_SECRET"}},
-            "pipeline": {"max_in_flight": WINDOW, "ordering": "key"},
-            "http": {"max_connections": CONNECTIONS[latency_ms]},
+            "pipeline": dict(self.pipeline_settings),
+            "http": {"max_connections": self.connections[latency_ms]},
             "admin": {"listen": f"127.0.0.1:{admin_port}"},
             "log": {"level": "warning"},
         }
@@ -365,7 +400,7 @@ class Bench:
         sim, url = self.start_sim(latency_ms)
         relay, start_ms, admin = self.start_relay(url, input_topic, out, tag, latency_ms)
         budget = Budget(sim=sim.pid, broker=self.broker_pid())
-        sampler = Sampler(admin)
+        sampler = Sampler(admin, self.window)
         profiler = None
         if perf:
             self.wait_ready(admin, relay)  # librdkafka's threads exist: perf -p follows only those present
@@ -377,6 +412,10 @@ class Bench:
                           "--stall-s", STALL_S)
             r["threads"] = thread_cpu(relay.pid)
             r["budget"] = budget.finish(r.get("read", 0))
+            try:
+                r["relay_metrics"] = coalescing_metrics(self.http(f"http://127.0.0.1:{admin}/metrics")[1])
+            except Exception:
+                pass
         finally:
             sampler.finish()
             if profiler:
@@ -399,8 +438,18 @@ class Bench:
         r.update(self.fairness(r, start_ms))
         r["cpu_utilisation"] = round(r["cpu_s"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 2)
         r.update({"events": count, "sim_latency_ms": latency_ms, "relay_exit": code,
-                  "sim_requests": sim_stats.get("requests_total")})
+                  "sim_requests": sim_stats.get("requests_total"), "sim_requests_by_route": sim_stats.get("requests")})
+        r.update(self.calls_per_event(sim_stats, r))
         return r
+
+    @staticmethod
+    def calls_per_event(sim_stats, r):
+        """SFMC calls (the simulator's count on the send routes, retries
+        included) per event the daemon finished."""
+        if not sim_stats or not r.get("read"):
+            return {}
+        calls = send_calls(sim_stats)
+        return {"sfmc_calls": calls, "sfmc_calls_per_event": round(calls / r["read"], 4)}
 
     def relay_held_backlog(self, held, seconds, tag):
         """The backlog never exceeds `held` events, for `seconds`: the next
@@ -485,30 +534,40 @@ class Bench:
             d["added_latency_ms"] = {k: round(lat[k] - latency_ms, 1) for k in ("p50", "p90", "p99", "max")}
         return d
 
-    def relay_paced(self, latency_ms, rate, seconds, tag):
+    def relay_paced(self, latency_ms, rate, seconds, tag, min_events=100):
         """The daemon idles on an empty topic; events arrive at `rate`/s."""
         inp, out = self.name("in-" + tag), self.name("out-" + tag)
         self.topics(inp, out)
         sim, url = self.start_sim(latency_ms)
         relay, _, admin = self.start_relay(url, inp, out, tag, latency_ms)
-        count = max(100, int(rate * seconds))
+        count = max(min_events, int(rate * seconds))
+        sim_stats = {}
         sampler = None
         try:
             self.wait_ready(admin, relay)
             time.sleep(0.5)
-            sampler = Sampler(admin)
+            sampler = Sampler(admin, self.window)
             collector = subprocess.Popen([self.kafka_bench, "collect", "--bootstrap", self.bootstrap, "--topic", out,
                                           "--count", str(count), "--pid", str(relay.pid),
                                           "--timeout-s", str(seconds + 60), "--stall-s", str(STALL_S)],
                                          stdout=subprocess.PIPE, text=True)
             produced = self.produce(inp, count, self.name("paced"), rate)
             r = json.loads(collector.communicate(timeout=seconds + 180)[0].strip().splitlines()[-1])
+            try:
+                r["relay_metrics"] = coalescing_metrics(self.http(f"http://127.0.0.1:{admin}/metrics")[1])
+            except Exception:
+                pass
         finally:
             if sampler:
                 sampler.finish()
             self.stop(relay)
+            try:
+                sim_stats = json.loads(self.http(url + "/_sim/stats")[1])
+            except Exception:
+                pass
             self.stop(sim)
         r.update(self.derive(r, latency_ms))
+        r.update(self.calls_per_event(sim_stats, r))
         r["window"] = sampler.summary() if sampler else {}
         r.update({"rate": round(rate), "events": count, "sim_latency_ms": latency_ms,
                   "produced_events_per_s": produced.get("events_per_s")})
@@ -554,6 +613,14 @@ class Bench:
         self.start_broker()
         if a.variant:
             return self.run_variants(report)
+        if a.coalesce_only:
+            # Only the section's own settings (coalesce.settings) apply.
+            for key in ("pipeline.max_in_flight", "pipeline.ordering", "http.max_connections by sim latency"):
+                report["settings"].pop(key)
+            self.run_coalesce(report)
+            report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
+            report["seconds"] = round(time.time() - t0, 1)
+            return report
         main_n = a.main_events
         sizes = [10_000, 100_000] if a.quick else [10_000, 100_000, 1_000_000]
         if main_n not in sizes:
@@ -632,6 +699,8 @@ class Bench:
         else:
             report["profile"] = {"error": "perf unavailable"}
 
+        if a.coalesce:
+            self.run_coalesce(report)
         report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
         report["seconds"] = round(time.time() - t0, 1)
         report["targets"] = self.targets(report)
@@ -674,6 +743,100 @@ class Bench:
         report["variants"] = [{"name": name, "changes": changes, "runs": runs[name]} for name, changes in variants]
         report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
         return report
+
+    def default_window(self):
+        """pipeline.max_in_flight when the configuration leaves it out, as
+        this source tree's pipeline says (the daemon does not report it)."""
+        try:
+            with open(os.path.join(self.root, "lib", "pipeline", "relay.h")) as f:
+                m = re.search(r"size_t max_in_flight = (\d+);", f.read())
+            return int(m.group(1)) if m else None
+        except OSError:
+            return None
+
+    def run_coalesce(self, report):
+        """Issue 13: single-recipient SMS events with coalescing on (the
+        daemon's defaults) and off, at 0, 20 and 200 ms and 64 connections.
+        Backlog runs, interleaved on/off round by round; then paced runs at
+        10 % load (the same rate for both: a tenth of what coalescing off
+        carried) and at full load (each at its own measured rate)."""
+        a = self.args
+        saved = (self.pipeline_settings, self.connections, self.window, self.overrides)
+        self.pipeline_settings = {}  # the daemon's window and coalescing defaults
+        self.connections = {lat: COALESCE_CONNECTIONS for lat in COALESCE_LATENCIES}
+        self.window = self.default_window() or 5000
+        variants = [("on", {}), ("off", COALESCE_OFF)]
+        n = a.coalesce_events
+        # Coalescing off at 200 ms carries 64 / 0.2 s = 320 events/s: a
+        # smaller backlog, so that run lasts about as long as the others.
+        slow_n = a.coalesce_off_slow_events
+        section = {"settings": {"pipeline.max_in_flight": f"daemon default ({self.window} in this tree)",
+                                "pipeline.coalesce": "daemon defaults (on) / {enabled: false} (off)",
+                                "http.max_connections": COALESCE_CONNECTIONS, "sim latencies ms": COALESCE_LATENCIES,
+                                "backlog events": n, "backlog events, off at 200 ms": slow_n,
+                                "rounds": a.coalesce_rounds, "paced seconds": a.paced_seconds,
+                                "light load": "10 % of the rate coalescing off carried at that latency, for both; "
+                                              "every round",
+                                "full load": "each variant at the mean rate it carried; once"},
+                   "runs": {}, "latency": {}}
+        topics = {n: self.name("in-coalesce")}
+        if slow_n != n:
+            topics[slow_n] = self.name("in-coalesce")
+        self.topics(*topics.values())
+        for count, topic in topics.items():
+            self.produce(topic, count, f"coalesce{count}")
+        log(f"C. coalescing on/off, {COALESCE_CONNECTIONS} connections, window {self.window}, "
+            f"{a.coalesce_rounds} round(s)")
+        try:
+            for round_ in range(a.coalesce_rounds):
+                for lat in COALESCE_LATENCIES:
+                    for name, changes in variants:
+                        self.overrides = changes
+                        count = slow_n if name == "off" and lat == 200 else n
+                        r = self.relay_backlog(topics[count], count, lat, f"coalesce-{name}-{lat}ms-{round_}")
+                        r["loadavg_at_end"] = os.getloadavg()[0]
+                        section["runs"].setdefault(f"{lat}ms", {}).setdefault(name, []).append(r)
+                        m = r.get("relay_metrics") or {}
+                        log(f"   round {round_ + 1}, {lat} ms, coalescing {name}: {r['steady_events_per_s']:.0f} "
+                            f"events/s, {r.get('sfmc_calls_per_event')} calls/event "
+                            f"({m.get('recipients_per_call')} recipients/call), {r.get('cpu_s_per_10k')} CPU-s/10k, "
+                            f"VmHWM {r['vmhwm_mib']} MiB{self.truncation(r)}")
+            # 10 % load: a tail of a few events decides p99, and other work on
+            # the machine makes tails, so these run every round, interleaved;
+            # full load once, at the rounds' mean rate.
+            rates = {}
+            for lat in COALESCE_LATENCIES:
+                runs = section["runs"][f"{lat}ms"]
+                full = {name: mean([x["steady_events_per_s"] for x in runs[name]]) for name, _ in variants}
+                rates[lat] = {"light": max(5.0, full["off"] / 10), "full": full}
+            plan = [(round_, lat, name, "light") for round_ in range(a.coalesce_rounds)
+                    for lat in COALESCE_LATENCIES for name, _ in variants]
+            plan += [(0, lat, name, "full") for lat in COALESCE_LATENCIES for name, _ in variants]
+            for round_, lat, name, load in plan:
+                self.overrides = dict(variants)[name]
+                rate = rates[lat]["light"] if load == "light" else rates[lat]["full"][name]
+                # At least 1000 events, so that the p99 is not a handful of them
+                # (at 200 ms the light rate is ~32/s: ~31 s).
+                r = self.relay_paced(lat, rate, a.paced_seconds, f"coalesce-paced-{name}-{load}-{lat}ms-{round_}",
+                                     min_events=1000 if load == "light" else 300)
+                r["loadavg_at_end"] = os.getloadavg()[0]
+                section["latency"].setdefault(f"{lat}ms", {}).setdefault(name, {}).setdefault(load, []).append(r)
+                added = r.get("added_latency_ms", {})
+                log(f"   {lat} ms, coalescing {name}, paced {r['rate']}/s ({load}): added p50 "
+                    f"{added.get('p50')} p99 {added.get('p99')} ms, {r.get('sfmc_calls_per_event')} "
+                    f"calls/event{self.truncation(r)}")
+        finally:
+            self.pipeline_settings, self.connections, self.window, self.overrides = saved
+        section["summary"] = coalesce_summary(section)
+        section["targets"] = coalesce_targets(section)
+        report["coalesce"] = section
+        return report
+
+    @staticmethod
+    def truncation(r):
+        if not r.get("truncated"):
+            return ""
+        return f" ({'STALLED' if r.get('stalled') else 'TRUNCATED'} after {r.get('read')} of {r.get('events')})"
 
     @staticmethod
     def targets(r):
@@ -724,6 +887,125 @@ class Bench:
         return t
 
 
+def mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def coalesce_summary(section):
+    """Per latency and variant: the rounds' mean of each figure."""
+    out = {}
+    for lat, by_variant in section["runs"].items():
+        for name, runs in by_variant.items():
+            paced = section["latency"].get(lat, {}).get(name, {})
+
+            def added(load, p):
+                v = mean([x.get("added_latency_ms", {}).get(p) for x in paced.get(load) or []])
+                return round(v, 1) if v is not None else None
+
+            def first(load, key):
+                return ((paced.get(load) or [{}])[0]).get(key)
+
+            def any_truncated(load):
+                return any(x.get("truncated") for x in paced.get(load) or [])
+
+            def m(key):
+                v = mean([x.get(key) for x in runs])
+                return round(v, 4) if v is not None else None
+            out.setdefault(lat, {})[name] = {
+                "events": runs[0]["events"], "rounds": len(runs),
+                "truncated_runs": sum(1 for x in runs if x.get("truncated")),
+                "events_per_s": m("steady_events_per_s"),
+                "events_per_s_range": [min(x["steady_events_per_s"] for x in runs),
+                                       max(x["steady_events_per_s"] for x in runs)],
+                "sfmc_calls_per_event": m("sfmc_calls_per_event"),
+                "recipients_per_call": mean([(x.get("relay_metrics") or {}).get("recipients_per_call") for x in runs]),
+                "cpu_s_per_10k": m("cpu_s_per_10k"), "vmhwm_mib": m("vmhwm_mib"),
+                "in_flight_mean": mean([(x.get("window") or {}).get("in_flight_mean") for x in runs]),
+                "window_mean": mean([(x.get("window") or {}).get("window_mean") for x in runs]),
+                "share_window_full": mean([(x.get("window") or {}).get("share_window_full") for x in runs]),
+                "colocated_bound_events_per_s": m("colocated_bound_events_per_s"),
+                "colocated_ratio": m("colocated_ratio"),
+                "light_rate": first("light", "rate"),
+                "light_added_p50_ms": added("light", "p50"), "light_added_p99_ms": added("light", "p99"),
+                "light_added_p99_ms_each": [x.get("added_latency_ms", {}).get("p99") for x in paced.get("light") or []],
+                "light_sfmc_calls_per_event": mean([x.get("sfmc_calls_per_event") for x in paced.get("light") or []]),
+                "light_truncated": any_truncated("light"),
+                "full_rate": first("full", "rate"),
+                "full_produced_events_per_s": first("full", "produced_events_per_s"),
+                "full_added_p50_ms": added("full", "p50"), "full_added_p99_ms": added("full", "p99"),
+                "full_sfmc_calls_per_event": first("full", "sfmc_calls_per_event"),
+                "full_truncated": any_truncated("full"),
+            }
+    return out
+
+
+def coalesce_targets(section):
+    """Issue 13's done-when, on the rounds' means."""
+    s = section["summary"]
+    t = []
+
+    def add(name, value, goal, ok):
+        t.append({"target": name, "value": value, "goal": goal, "result": "PASS" if ok else "MISS"})
+    on200 = s.get("200ms", {}).get("on", {})
+    rate, calls = on200.get("events_per_s") or 0, on200.get("sfmc_calls_per_event")
+    add("coalescing on, 200 ms, 64 conns: events/s", round(rate), ">= 10000", rate >= 10000)
+    add("coalescing on, 200 ms, 64 conns: SFMC calls/event", calls, "<= 0.02", calls is not None and calls <= 0.02)
+    on0, off0 = s.get("0ms", {}).get("on", {}), s.get("0ms", {}).get("off", {})
+    ratio = (on0.get("events_per_s") or 0) / max(1, off0.get("events_per_s") or 0)
+    add("0 ms: events/s on / off", round(ratio, 2), ">= 1.5", ratio >= 1.5)
+    cpu = (on0.get("cpu_s_per_10k") or 99) / max(0.001, off0.get("cpu_s_per_10k") or 0.001)
+    add("0 ms: CPU-s/10k on / off", round(cpu, 2), "<= 0.5", cpu <= 0.5)
+    for lat in s:
+        on, off = s[lat].get("on", {}), s[lat].get("off", {})
+        p_on, p_off = on.get("light_added_p99_ms"), off.get("light_added_p99_ms")
+        label = f"10 % load ({on.get('light_rate')}/s), {lat}: added p99 on - off (ms)"
+        if p_on is None or p_off is None or on.get("light_truncated") or off.get("light_truncated"):
+            add(label, f"{p_on} vs {p_off} (incomplete)", "<= 5", False)
+        else:
+            add(label, round(p_on - p_off, 1), "<= 5", p_on - p_off <= 5)
+    return t
+
+
+def coalesce_table(c):
+    lines = [f"coalescing (issue 13): {c['settings']['http.max_connections']} connections, window "
+             f"{c['settings']['pipeline.max_in_flight']}, {c['settings']['rounds']} round(s), means shown "
+             f"(events/s range in brackets)",
+             f"{'sim':>5} {'coal.':>5} {'events':>7} {'events/s':>20} {'calls/ev':>9} {'rcpt/call':>9} "
+             f"{'CPU-s/10k':>9} {'VmHWM':>6} {'win full':>8} {'co-loc bound':>12} {'ratio':>5} "
+             f"{'10% load: /s':>12} {'p50/p99':>11} {'full: /s':>9} {'p50/p99':>11}"]
+
+    def num(v, fmt):
+        return fmt.format(v) if v is not None else "?"
+
+    def lat(x, load):
+        p50, p99 = x.get(f"{load}_added_p50_ms"), x.get(f"{load}_added_p99_ms")
+        text = f"{num(p50, '{:.0f}')}/{num(p99, '{:.0f}')}"
+        return text + ("!" if x.get(f"{load}_truncated") else "")
+    for lat_name, by_variant in c["summary"].items():
+        for name, x in by_variant.items():
+            lo, hi = x["events_per_s_range"]
+            rate = f"{x['events_per_s']:.0f} [{lo:.0f}-{hi:.0f}]" + ("!" if x["truncated_runs"] else "")
+            lines.append(f"{lat_name:>5} {name:>5} {x['events']:>7} {rate:>20} "
+                         f"{num(x['sfmc_calls_per_event'], '{:.4f}'):>9} {num(x['recipients_per_call'], '{:.1f}'):>9} "
+                         f"{num(x['cpu_s_per_10k'], '{:.3f}'):>9} {num(x['vmhwm_mib'], '{:.1f}'):>6} "
+                         f"{num(x['share_window_full'], '{:.0%}'):>8} "
+                         f"{num(x['colocated_bound_events_per_s'], '{:.0f}'):>12} {num(x['colocated_ratio'], '{:.2f}'):>5} "
+                         f"{num(x['light_rate'], '{}'):>12} {lat(x, 'light'):>11} {num(x['full_rate'], '{}'):>9} "
+                         f"{lat(x, 'full'):>11}")
+    lines.append("  latencies are added ms (end to end minus the simulator's latency) in paced runs, 10 % load "
+                 "the rounds' mean; win full: share of /metrics samples with the window full (backlog runs); rcpt/call: "
+                 "sfmc_relay_batch_recipients (not observed with coalescing off); "
+                 "! = a run stopped before all its events were done")
+    for lat_name, by_variant in c["summary"].items():
+        lines.append(f"  {lat_name} 10 % load p99 by round: " + "; ".join(
+            f"{name} {x['light_added_p99_ms_each']}" for name, x in by_variant.items()))
+    lines.append("")
+    for t in c["targets"]:
+        lines.append(f"{t['result']:5} {t['target']:58} {str(t['value']):>16}  (goal {t['goal']})")
+    return "\n".join(lines)
+
+
 def fairness_text(f):
     lo, hi = f["p50_vs_all"]
     return (f"partitions: every first outcome by {f['latest_first_pct']:.0f} % of the run, the first partition "
@@ -753,6 +1035,10 @@ def variants_table(r):
 def table(r):
     if "variants" in r:
         return variants_table(r)
+    if "relay" not in r:  # --coalesce-only
+        return (coalesce_table(r["coalesce"]) + f"\n\nwall time {r['seconds']} s; load average "
+                f"{r['machine']['loadavg_at_start']:.1f} at start, {r['machine']['loadavg_at_end']:.1f} at end "
+                "(2 cores expected idle)")
     lines = []
     k, h = r["kafka_limit"], r["http_limit"]
     lines.append(f"{'measurement':44} {'events/s':>9} {'CPU-s/10k':>9} {'VmHWM MiB':>9} {'p50/p99 ms':>12}")
@@ -811,6 +1097,8 @@ def table(r):
             lines.append(f"  thread {row_['share_pct']:5.1f}%  {row_['what']}")
         for row_ in p["by_symbol"][:12]:
             lines.append(f"  {row_['share_pct']:5.1f}%  {row_['what']}")
+    if r.get("coalesce"):
+        lines += ["", coalesce_table(r["coalesce"])]
     lines.append(f"\nwall time {r['seconds']} s; load average {r['machine']['loadavg_at_start']:.1f} at start, "
                  f"{r['machine']['loadavg_at_end']:.1f} at end (2 cores expected idle)")
     return "\n".join(lines)
@@ -830,12 +1118,23 @@ def main():
                          "only the main backlog at 0 and 20 ms, --rounds times")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=PARTITIONS, help="of each input topic")
+    ap.add_argument("--coalesce", action="store_true",
+                    help="after the full run, coalescing on and off at 0, 20 and 200 ms (issue 13; ~10 min more)")
+    ap.add_argument("--coalesce-only", action="store_true", help="only the coalescing section")
+    ap.add_argument("--coalesce-events", type=int, default=None,
+                    help="backlog per coalescing run (100000; 50000 with --quick)")
+    ap.add_argument("--coalesce-off-slow-events", type=int, default=None,
+                    help="backlog for coalescing off at 200 ms, which carries ~320 events/s (10000; 5000 with --quick)")
+    ap.add_argument("--coalesce-rounds", type=int, default=None, help="backlog rounds of on/off (2; 1 with --quick)")
     args = ap.parse_args()
     args.cap_s = args.cap_s or (60 if args.quick else 100)
     args.wrk_seconds = 5 if args.quick else 8
     args.paced_seconds = 6 if args.quick else 10
     args.profile_events = 30_000 if args.quick else 50_000
     args.held_seconds = 20 if args.quick else 60
+    args.coalesce_events = args.coalesce_events or (50_000 if args.quick else 100_000)
+    args.coalesce_off_slow_events = args.coalesce_off_slow_events or (5_000 if args.quick else 10_000)
+    args.coalesce_rounds = args.coalesce_rounds or (1 if args.quick else 2)
     bench = Bench(args)
     try:
         report = bench.run()

@@ -43,7 +43,7 @@ TEST_CASE("a minimal configuration gets its defaults and its secret from the env
   CHECK(c.accounts.at("default").client_secret == "s3cret");
   CHECK(c.accounts.at("default").account_id == 7);
   CHECK(c.retry.max_attempts == 5);
-  CHECK(c.pipeline.max_in_flight == 5000);
+  CHECK(c.pipeline.max_in_flight == 10000);
   CHECK(c.coalesce.enabled);
   CHECK(c.coalesce.max_recipients == 500);
   CHECK(c.coalesce.max_wait == std::chrono::milliseconds(0));

@@ -271,7 +271,7 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   if (call.members.size() > 1)
     for (const auto& member : call.members)
       for (const auto& key : member.request.mergeable->message_keys) owners.emplace(key, &member.request);
-  Classified c = classify(response, call.result.attempts > 1, [&](std::string_view key) {
+  Classified c = classify(response, call.may_have_reached_sfmc, [&](std::string_view key) {
     const SendRequest* owner = &call.members.front().request;
     if (!owners.empty()) {
       auto it = owners.find(key);
@@ -280,6 +280,9 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     }
     return key.starts_with(derived_key_prefix(owner->id));
   });
+  // No answer, a timeout or a server error: SFMC may have taken the request
+  // (a 401 or a 429 says it did not).
+  if (response.status == 0 || response.status == 408 || response.status >= 500) call.may_have_reached_sfmc = true;
   auto now = clock_.now();
   metrics_.request(call.route, response.status, std::chrono::duration<double>(now - call.sent_at).count());
 

@@ -125,6 +125,7 @@ class SfmcClient {
     bool partial = false;  // merged below max_recipients: counts against max_partial_calls
     int failures = 0;      // retryable failures so far
     bool refreshed_after_401 = false;
+    bool may_have_reached_sfmc = false;  // by an earlier attempt: then 109110 means "sent before"
     Clock::time_point queued_at{};
     Clock::time_point first_call{};
     Clock::time_point sent_at{};

@@ -318,3 +318,22 @@ TEST_CASE("base URLs are normalised") {
   CHECK(normalize_base_url("https://host.example.test/") == "https://host.example.test");
   CHECK(normalize_base_url("http://127.0.0.1:8080//") == "http://127.0.0.1:8080");
 }
+
+TEST_CASE("after a 401 or a 429, which SFMC did not process, 109110 on a producer's key stays a refusal") {
+  for (int status : {401, 429}) {
+    Fixture f;
+    f.send();
+    f.http.answer(test::token_response("a"));
+    f.http.answer({status, R"({"errorcode":0,"message":"no"})", "0", {}});
+    if (f.http.next_is_token()) f.http.answer(test::token_response("b"));
+    f.advance(1s);
+    REQUIRE(f.http.open.size() == 1);
+    f.http.answer({202,
+                   R"({"requestId":"r2","errorcode":109001,"responses":[{"messageKey":"key/1","errorcode":109110,"message":"MCMS_UTM_Validation_DuplicateMessageKey: messageKey reused within the past 2 days"}]})",
+                   {},
+                   {}});
+    REQUIRE(f.results.size() == 1);
+    CHECK_MESSAGE(f.results[0].status == OutcomeStatus::Rejected, status);
+    CHECK(f.results[0].attempts == 2);
+  }
+}

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -110,23 +111,43 @@ size_t SendTally::events_sent_more_than_once() const {
   return n;
 }
 
+std::vector<std::string> recipient_keys(const sim::RecordedRequest& send) {
+  std::vector<std::string> keys;
+  rapidjson::Document body;
+  body.Parse(send.body.c_str());
+  if (!body.HasParseError() && body.IsObject() && body.HasMember("recipients") && body["recipients"].IsArray()) {
+    for (const auto& r : body["recipients"].GetArray()) {
+      auto key = r.IsObject() ? r.FindMember("messageKey") : r.MemberEnd();
+      keys.emplace_back(key != r.MemberEnd() && key->value.IsString() ? key->value.GetString() : "");
+    }
+    return keys;
+  }
+  constexpr std::string_view kMessages = "/messages/";
+  auto at = send.path.find(kMessages);
+  const bool single = send.path.rfind("/messaging/v1/", 0) == 0 && at != std::string::npos;
+  if (single && at + kMessages.size() < send.path.size()) keys.push_back(send.path.substr(at + kMessages.size()));
+  return keys;
+}
+
 SendTally tally_sends(const Workload& workload, const std::vector<sim::RecordedRequest>& sends) {
   SendTally tally;
   tally.sends.assign(static_cast<size_t>(workload.events()), 0);
   tally.sequence_order.resize(static_cast<size_t>(workload.keys()));
   for (const auto& s : sends) {
-    rapidjson::Document body;
-    body.Parse(s.body.c_str());
-    std::optional<int> index;
-    if (!body.HasParseError() && body.IsObject() && body.HasMember("recipients") && body["recipients"].IsArray() &&
-        body["recipients"].Size() == 1 && body["recipients"][0].HasMember("messageKey"))
-      index = workload.index_of_message_key(body["recipients"][0]["messageKey"].GetString());
-    if (!index || s.path != "/messaging/v1/sms/messages/") {
-      ++tally.foreign;
+    auto keys = recipient_keys(s);
+    if (keys.empty() || s.path != "/messaging/v1/sms/messages/") {
+      tally.foreign += std::max<size_t>(keys.size(), 1);
       continue;
     }
-    ++tally.sends[static_cast<size_t>(*index)];
-    tally.sequence_order[static_cast<size_t>(workload.key_of(*index))].push_back(workload.sequence_of(*index));
+    for (const auto& key : keys) {
+      auto index = workload.index_of_message_key(key);
+      if (!index) {
+        ++tally.foreign;
+        continue;
+      }
+      ++tally.sends[static_cast<size_t>(*index)];
+      tally.sequence_order[static_cast<size_t>(workload.key_of(*index))].push_back(workload.sequence_of(*index));
+    }
   }
   return tally;
 }

@@ -65,11 +65,18 @@ struct OutcomeTally {
 OutcomeTally tally_outcomes(const Workload& workload, const std::vector<Record>& outcomes,
                             const std::string& input_topic);
 
-// The send requests the simulator recorded, per workload event and key.
+// The messageKeys a recorded send carried, one per recipient in order: each
+// recipients[].messageKey of a batch route ("" where a recipient has none),
+// or the key in a single route's path (as sent, percent-encoded).
+std::vector<std::string> recipient_keys(const sim::RecordedRequest& send);
+
+// The send requests the simulator recorded, per workload event and key. A
+// request may carry several events (coalescing): each recipient counts for
+// the event whose messageKey it has.
 struct SendTally {
-  std::vector<int> sends;                             // per event
-  std::vector<std::vector<int>> sequence_order;       // per key: sequences in arrival order
-  size_t foreign = 0;                                 // requests naming no workload event's messageKey
+  std::vector<int> sends;                        // per event: recipients sent with its messageKey
+  std::vector<std::vector<int>> sequence_order;  // per key: sequences in arrival order
+  size_t foreign = 0;  // recipients naming no workload event's messageKey, or sent elsewhere than the SMS batch route
   size_t events_sent_more_than_once() const;
 };
 SendTally tally_sends(const Workload& workload, const std::vector<sim::RecordedRequest>& sends);

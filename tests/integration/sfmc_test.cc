@@ -140,7 +140,11 @@ TEST_CASE("the client secret appears in no log line and no outcome; phone number
 }
 
 TEST_CASE("a 429 storm pauses the account for Retry-After and loses nothing") {
-  RelayUnderTest relay;
+  // One call per event, so the 20 refusals spread over 20 events (merged
+  // calls: coalesce_test.cc).
+  RelayOptions options;
+  options.extra_config = R"("pipeline": {"coalesce": {"enabled": false}})";
+  RelayUnderTest relay(options);
   const int events = 30, refused = 20;
   relay.sim.set_faults_json(R"({"fail_next":{"count":20,"fault":"429"},"retry_after_s":1})");
   for (int n = 0; n < events; ++n)

@@ -20,7 +20,9 @@ SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, Htt
       retry_(retry),
       jitter_(jitter_seed),
       coalesce_(coalesce) {
-  if (coalesce_.max_partial_calls == 0) coalesce_.max_partial_calls = std::max<size_t>(1, coalesce_.max_calls / 4);
+  // At least 4: one slow or hung call must not hold back every send of a small pool.
+  if (coalesce_.max_partial_calls == 0)
+    coalesce_.max_partial_calls = std::max(coalesce_.max_calls / 4, std::min<size_t>(coalesce_.max_calls, 4));
   for (const auto& [name, config] : accounts) accounts_.try_emplace(name, config, log);
 }
 

@@ -55,7 +55,7 @@ struct CoalesceOptions {
   // wait here, where they can merge, instead of in the transport.
   size_t max_calls = 64;
   // Of those, calls that could have taken more recipients (0: a quarter of
-  // max_calls). Past it, sends wait for one of them to come back or for
+  // max_calls, at least 4). Past it, sends wait for one of them to come back or for
   // enough company to fill a call: a stream of sends then goes in a few
   // large calls instead of filling every connection with small ones, while
   // an idle relay still sends each at once.

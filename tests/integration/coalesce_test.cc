@@ -508,13 +508,15 @@ TEST_CASE("coalescing: kill -9 while merged calls SFMC has processed wait for th
 
   // The middle of the run: a third of the keys accepted. From then on the
   // simulator processes each call and holds its answer half sent, until
-  // all four connections hold one: the kill lands on four calls SFMC
-  // counted and the relay has no answer for.
+  // all four connections hold one (with so few, each may carry a call that
+  // is not full): the kill lands on four calls SFMC counted and the relay
+  // has no answer for, before its 15 s timeout would send them again.
   REQUIRE(eventually(120s, [&] { return relay.sim.stats().message_keys >= kEvents / 3; }, 20ms));
   REQUIRE(relay.sim.set_faults_json(R"({"outage": "partial", "partial_stalls": true, "stall_ms": 60000})").empty());
   REQUIRE(eventually(30s, [&] { return relay.sim.stats().fault_count("partial") >= 4; }, 20ms));
   relay.daemon(0).signal(SIGKILL);
   REQUIRE(relay.daemon(0).wait(10s) == -1);
+  const size_t held_at_kill = relay.sim.stats().fault_count("partial");
   REQUIRE(committed_offsets(relay.bootstrap, relay.group, relay.input, kPartitions) != ends);
   REQUIRE(relay.sim.set_faults_json(latency).empty());
   relay.start_daemon();
@@ -550,7 +552,7 @@ TEST_CASE("coalescing: kill -9 while merged calls SFMC has processed wait for th
     for (const auto& [key, n] : keys) repeated += n > 1;
     CHECK(repeated == 0);
   }
-  // The four calls held at the kill, merged ones among them: the new
+  // The calls held at the kill, merged ones among them: the new
   // instance sent every one of their recipients again (SFMC had them, the
   // relay did not know), and met 109110 on each.
   const std::string killed = sends.front().headers.at("authorization");
@@ -569,6 +571,7 @@ TEST_CASE("coalescing: kill -9 while merged calls SFMC has processed wait for th
   for (const auto& [key, n] : per_instance[killed]) sent_by_both += second_keys.count(key);
   MESSAGE("held at the kill: " << held << " calls, " << held_recipients << " recipients; sent by both instances: "
                                << sent_by_both);
+  CHECK(held == held_at_kill);
   CHECK(held == 4);
   CHECK(held_recipients > held);
   CHECK(held_sent_again == held_recipients);

@@ -1126,10 +1126,13 @@ def main():
     ap.add_argument("--coalesce-off-slow-events", type=int, default=None,
                     help="backlog for coalescing off at 200 ms, which carries ~320 events/s (10000; 5000 with --quick)")
     ap.add_argument("--coalesce-rounds", type=int, default=None, help="backlog rounds of on/off (2; 1 with --quick)")
+    ap.add_argument("--paced-seconds", type=float, default=None,
+                    help="length of each paced (latency) run (10; 6 with --quick): longer runs let one stall of the "
+                         "machine move a p99 less")
     args = ap.parse_args()
     args.cap_s = args.cap_s or (60 if args.quick else 100)
     args.wrk_seconds = 5 if args.quick else 8
-    args.paced_seconds = 6 if args.quick else 10
+    args.paced_seconds = args.paced_seconds or (6 if args.quick else 10)
     args.profile_events = 30_000 if args.quick else 50_000
     args.held_seconds = 20 if args.quick else 60
     args.coalesce_events = args.coalesce_events or (50_000 if args.quick else 100_000)

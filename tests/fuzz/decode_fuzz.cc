@@ -277,7 +277,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rapidjson::Document parsed;
   parsed.Parse<kParseFlags>(event.value.data(), event.value.size());
   const rapidjson::Document& doc = parsed;
+  // The decoder's own checks before it validates: what it refuses unread,
+  // no schema engine ever sees.
   bool readable = !doc.HasParseError() && event.value.size() <= harness.options.max_event_bytes &&
+                  event.value.find('\0') == std::string::npos && !sfmc::unpaired_low_surrogate(event.value) &&
                   !sfmc::nesting_exceeds(event.value, harness.options.max_depth);
   if (readable) {
     check_validators_agree(harness.envelope, doc, "event envelope");

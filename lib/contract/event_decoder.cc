@@ -109,8 +109,9 @@ void find_repeated_members(const rapidjson::Value& value, std::vector<Step>& pat
       for (auto earlier = value.MemberBegin(); earlier != m && !repeated; ++earlier) repeated = name_of(earlier) == name;
     }
     path.push_back({name, 0, false});
+    // Inside a repeat, a pointer would name the first one's value instead.
     if (repeated) errors.push_back({"member \"" + std::string(name) + "\" appears more than once", pointer_to(path), std::nullopt, {}});
-    find_repeated_members(m->value, path, errors);
+    else find_repeated_members(m->value, path, errors);
     path.pop_back();
   }
 }

@@ -132,3 +132,15 @@ TEST_CASE("repeated members are found in large objects too, each repeat once, wi
   CHECK(errors[2].pointer == "/body/recipients/1/attributes/a~1b");
   CHECK(errors[1].message == "member \"a/b\" appears more than once");
 }
+
+TEST_CASE("found by the fuzzer: nothing inside a repeated member is reported, as its pointer would name the first one") {
+  EventDecoder decoder;
+  InboundEvent e;
+  e.value = R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"1","attributes":"x","attributes":{"a":1,"a":2}}]}})";
+  Decoded d = decoder.decode(e);
+  REQUIRE(std::holds_alternative<InvalidEvent>(d));
+  const auto& errors = std::get<InvalidEvent>(d).errors;
+  REQUIRE(!errors.empty());
+  CHECK(errors[0].pointer == "/body/recipients/0/attributes");
+  for (const auto& error : errors) CHECK(error.pointer != "/body/recipients/0/attributes/a");
+}

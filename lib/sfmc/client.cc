@@ -269,16 +269,17 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   if (call.partial) --partial_in_flight_;
   Account& account = accounts_.at(call.members.front().request.account);
   // A 109110 on a key derived for the event that owns it means "sent before".
-  std::unordered_map<std::string_view, const SendRequest*> owners;
+  // Of a merged call: which send each recipient's key belongs to.
+  KeyOwners owners;
   if (call.members.size() > 1)
-    for (const auto& member : call.members)
-      for (const auto& key : member.request.mergeable->message_keys) owners.emplace(key, &member.request);
+    for (size_t i = 0; i < call.members.size(); ++i)
+      for (const auto& key : call.members[i].request.mergeable->message_keys) owners.emplace(key, i);
   Classified c = classify(response, call.may_have_reached_sfmc, [&](std::string_view key) {
     const SendRequest* owner = &call.members.front().request;
     if (!owners.empty()) {
       auto it = owners.find(key);
       if (it == owners.end()) return false;
-      owner = it->second;
+      owner = &call.members[it->second].request;
     }
     return key.starts_with(derived_key_prefix(owner->id));
   });
@@ -305,10 +306,10 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   call.result.token_id = std::move(c.token_id);
   call.result.errors = std::move(c.errors);
   switch (c.verdict) {
-    case Verdict::Accepted: return complete(id, OutcomeStatus::Accepted);
-    case Verdict::PartiallyAccepted: return complete(id, OutcomeStatus::PartiallyAccepted);
+    case Verdict::Accepted: return complete(id, OutcomeStatus::Accepted, owners);
+    case Verdict::PartiallyAccepted: return complete(id, OutcomeStatus::PartiallyAccepted, owners);
     case Verdict::Rejected:
-    case Verdict::Unauthorized: return complete(id, OutcomeStatus::Rejected);
+    case Verdict::Unauthorized: return complete(id, OutcomeStatus::Rejected, owners);
     case Verdict::Retryable: break;
   }
 
@@ -319,24 +320,24 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     metrics_.cooldown(account.config.name);
   }
   if (call.failures >= retry_.max_attempts || now + delay - call.first_call > retry_.max_total)
-    return complete(id, OutcomeStatus::Failed);
+    return complete(id, OutcomeStatus::Failed, owners);
   metrics_.retry(c.blocked ? "blocked" : c.throttled ? "throttled" : response.status == 0 ? "network" : "server_error");
   retries_.emplace(now + delay, id);
   pump_all();  // the connection is free
 }
 
-void SfmcClient::complete(uint64_t id, OutcomeStatus status) {
+void SfmcClient::complete(uint64_t id, OutcomeStatus status, const KeyOwners& owners) {
   auto node = calls_.extract(id);
   Call& call = node.mapped();
   call.result.status = status;
   if (call.members.size() == 1) call.members.front().done(std::move(call.result));
-  else complete_merged(call);
+  else complete_merged(call, owners);
   pump_all();  // the connection is free
 }
 
 // Each send of a merged call gets what SFMC said about its own recipients;
 // what SFMC said about the whole request is said to each.
-void SfmcClient::complete_merged(Call& call) {
+void SfmcClient::complete_merged(Call& call, const KeyOwners& owner) {
   const SendResult& all = call.result;
   std::vector<SendResult> results(call.members.size());
   for (auto& r : results) {
@@ -345,9 +346,6 @@ void SfmcClient::complete_merged(Call& call) {
     r.attempts = all.attempts;
   }
   bool answered = all.status != OutcomeStatus::Failed && all.http_status >= 200 && all.http_status < 300;
-  std::unordered_map<std::string_view, size_t> owner;
-  for (size_t i = 0; i < call.members.size(); ++i)
-    for (const auto& key : call.members[i].request.mergeable->message_keys) owner.emplace(key, i);
   std::unordered_set<std::string_view> refused;
   for (const auto& error : all.errors) {
     auto it = answered && !error.message_key.empty() ? owner.find(error.message_key) : owner.end();

@@ -18,6 +18,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -167,8 +168,10 @@ class SfmcClient {
   void on_token(Account& account, const HttpResponse& response);
   void dispatch(Account& account, uint64_t id);
   void on_response(uint64_t id, const std::string& token_used, const HttpResponse& response);
-  void complete(uint64_t id, OutcomeStatus status);
-  void complete_merged(Call& call);
+  // Recipient's messageKey -> index of its send in a merged call (empty for one send).
+  using KeyOwners = std::unordered_map<std::string_view, size_t>;
+  void complete(uint64_t id, OutcomeStatus status, const KeyOwners& owners);
+  void complete_merged(Call& call, const KeyOwners& owner);
 
   std::map<std::string, Account> accounts_;
   HttpTransport& transport_;

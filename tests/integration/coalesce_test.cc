@@ -461,8 +461,8 @@ TEST_CASE("coalescing: max_recipients caps a merged call; the events beyond it g
   std::vector<std::pair<std::string, std::string>> events;
   std::vector<std::string> keys;
   for (int n = 0; n < 10; ++n) {
-    std::string id = "capped-" + std::to_string(n);
-    events.push_back({"k" + std::to_string(n), sms_send(id, R"({"to":"15555550001"})")});
+    std::string id = std::string("capped-").append(std::to_string(n));
+    events.push_back({std::string("k").append(std::to_string(n)), sms_send(id, R"({"to":"15555550001"})")});
     keys.push_back(sfmc::derived_message_key(id, 0));
   }
   produce_events(relay, events);

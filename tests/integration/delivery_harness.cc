@@ -24,7 +24,7 @@ Workload::Workload(int events, int keys, int partitions) : events_(events), keys
 }
 
 std::string Workload::id(int i) const {
-  return "k" + std::to_string(key_of(i)) + "-s" + std::to_string(sequence_of(i));
+  return std::string("k").append(std::to_string(key_of(i))).append("-s").append(std::to_string(sequence_of(i)));
 }
 
 std::string Workload::message_key(int i) const { return derived_message_key(id(i), 0); }

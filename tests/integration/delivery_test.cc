@@ -49,7 +49,10 @@ RelayOptions options(int partitions, const std::string& extra_config = kWindowCo
 
 std::string show(const std::vector<int64_t>& offsets) {
   std::string text;
-  for (auto o : offsets) text += (text.empty() ? "" : ",") + std::to_string(o);
+  for (auto o : offsets) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(o);
+  }
   return "[" + text + "]";
 }
 
@@ -231,7 +234,7 @@ TEST_CASE("two instances in one group, the second joining mid-run, then one kill
   // partitions and takes three back; incremental, it gives up three and
   // keeps working on the others.
   relay.start_daemon();
-  const std::string half = "(" + std::to_string(kPartitions / 2) + " held)";
+  const std::string half = std::string("(").append(std::to_string(kPartitions / 2)).append(" held)");
   REQUIRE(eventually(60s, [&] {
     return relay.log(0).find(half) != std::string::npos && relay.log(1).find(half) != std::string::npos;
   }));
@@ -243,7 +246,7 @@ TEST_CASE("two instances in one group, the second joining mid-run, then one kill
   CHECK(committed_offsets(relay.bootstrap, relay.group, relay.input, kPartitions) != ends);
 
   REQUIRE(all_committed(relay, ends, kFinishDeadline));
-  const std::string all = "(" + std::to_string(kPartitions) + " held)";
+  const std::string all = std::string("(").append(std::to_string(kPartitions)).append(" held)");
   CHECK(relay.log(1).find(all) != std::string::npos);  // the survivor owns every partition now
   CHECK(relay.daemon(1).running());
   auto outcomes = all_outcomes(relay, workload);

@@ -148,7 +148,7 @@ TEST_CASE("a 429 storm pauses the account for Retry-After and loses nothing") {
   const int events = 30, refused = 20;
   relay.sim.set_faults_json(R"({"fail_next":{"count":20,"fault":"429"},"retry_after_s":1})");
   for (int n = 0; n < events; ++n)
-    produce(relay.bootstrap, relay.input, "k" + std::to_string(n),
+    produce(relay.bootstrap, relay.input, std::string("k").append(std::to_string(n)),
             R"({"operation":"transactional.sms.send","id":"storm-)" + std::to_string(n) +
                 R"(","body":{"definitionKey":"d","recipients":[{"to":"15555550001"}]}})");
   auto records = read_topic(relay.bootstrap, relay.outcomes, events, 90s, 1s);

@@ -22,7 +22,8 @@ SendRequest sms(const std::string& id, std::vector<std::string> keys, const std:
   std::string list;
   for (const auto& key : keys) {
     parts.recipients.push_back(recipient(key));
-    list += (list.empty() ? "" : ",") + recipient(key);
+    if (!list.empty()) list += ',';
+    list += recipient(key);
   }
   return {id, Operation::TransactionalSmsSend, "default", "", "{" + shared + R"(,"recipients":[)" + list + "]}",
           std::move(parts)};
@@ -30,7 +31,10 @@ SendRequest sms(const std::string& id, std::vector<std::string> keys, const std:
 
 std::string batch_body(const std::vector<std::string>& keys) {
   std::string list;
-  for (const auto& key : keys) list += (list.empty() ? "" : ",") + recipient(key);
+  for (const auto& key : keys) {
+    if (!list.empty()) list += ',';
+    list += recipient(key);
+  }
   return std::string("{") + kShared + R"(,"recipients":[)" + list + "]}";
 }
 
@@ -131,7 +135,7 @@ TEST_CASE("calls in flight stop at max_calls; what waits meanwhile goes in one c
   f.warm();
   f.send(sms("e1", {"k1"}));
   f.client->poll();
-  for (int i = 2; i <= 4; ++i) f.send(sms("e" + std::to_string(i), {"k" + std::to_string(i)}));
+  for (int i = 2; i <= 4; ++i) f.send(sms(std::string("e").append(std::to_string(i)), {std::string("k").append(std::to_string(i))}));
   f.client->poll();
   CHECK(f.http.open.size() == 1);
   f.http.answer(accepted({"k1"}));

@@ -325,6 +325,15 @@ void Consumer::commit_finished(bool urgent) {
   if (commits_in_flight_ >= kMaxCommitsInFlight || now < commit_retry_at_ ||
       now - last_commit_ < (urgent ? kUrgentGap : commit_interval_))
     return;
+  if (committer_) {
+    // In a transaction: every position beyond the confirmed commit, at once.
+    auto positions = tracker_.take_committable(/*unconfirmed_too=*/true);
+    if (positions.empty()) return;
+    last_commit_ = now;
+    PartitionList list = to_list(positions);
+    record_commit(committer_(list.get()) ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__TRANSPORT, list.get());
+    return;
+  }
   auto positions = tracker_.take_committable();
   if (positions.empty()) return;
   // The result arrives on commits_ (serve_commit_results), apart from the
@@ -369,9 +378,12 @@ void Consumer::commit_now() {
   if (positions.empty()) return;
   PartitionList list = to_list(positions);
   if (log_) log_(LOG_DEBUG, "COMMIT", "committing " + std::to_string(list->cnt) + " partition(s) synchronously");
+  if (committer_) return record_commit(committer_(list.get()) ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__TRANSPORT, list.get());
   auto err = rd_kafka_commit(handle_.get(), list.get(), /*async=*/0);
   record_commit(err, list.get());
 }
+
+GroupMetadata Consumer::group_metadata() const { return GroupMetadata(rd_kafka_consumer_group_metadata(handle_.get())); }
 
 void Consumer::pause(bool paused) {
   if (paused == paused_) return;

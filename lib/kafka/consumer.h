@@ -55,6 +55,14 @@ class Consumer {
 
   void on_revoke(RevokeHook hook) { revoke_hook_ = std::move(hook); }
 
+  // Exactly-once mode: positions are committed by `committer` (with the
+  // outcomes, in a Kafka transaction) instead of by the consumer. It returns
+  // false when they were not committed; they are offered again.
+  using Committer = std::function<bool(const rd_kafka_topic_partition_list_t* positions)>;
+  void commit_through(Committer committer) { committer_ = std::move(committer); }
+  // The member's group metadata (group, generation, member id) for a transaction.
+  GroupMetadata group_metadata() const;
+
   // Serves librdkafka without waiting: callbacks (rebalance, commit results,
   // errors, statistics) run, fetched records move to the buffer. Errors
   // (broker down, topic missing) are logged.
@@ -114,6 +122,7 @@ class Consumer {
   LogHook log_;
   StatsHook stats_;
   RevokeHook revoke_hook_;
+  Committer committer_;
   OffsetTracker tracker_;
   Handle handle_;
   Queue commits_;  // commit results

@@ -330,9 +330,7 @@ void Consumer::commit_finished(bool urgent) {
     auto positions = tracker_.take_committable(/*unconfirmed_too=*/true);
     if (positions.empty()) return;
     last_commit_ = now;
-    PartitionList list = to_list(positions);
-    record_commit(committer_(list.get()) ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__TRANSPORT, list.get());
-    return;
+    return commit_through_committer(to_list(positions));
   }
   auto positions = tracker_.take_committable();
   if (positions.empty()) return;
@@ -378,9 +376,23 @@ void Consumer::commit_now() {
   if (positions.empty()) return;
   PartitionList list = to_list(positions);
   if (log_) log_(LOG_DEBUG, "COMMIT", "committing " + std::to_string(list->cnt) + " partition(s) synchronously");
-  if (committer_) return record_commit(committer_(list.get()) ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__TRANSPORT, list.get());
+  if (committer_) return commit_through_committer(std::move(list));
   auto err = rd_kafka_commit(handle_.get(), list.get(), /*async=*/0);
   record_commit(err, list.get());
+}
+
+void Consumer::commit_through_committer(PartitionList list) {
+  switch (committer_(list.get())) {
+    case CommitResult::Committed: return record_commit(RD_KAFKA_RESP_ERR_NO_ERROR, list.get());
+    case CommitResult::Pending:  // asked again at the next turn
+      for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
+      last_commit_ = {};
+      return;
+    case CommitResult::Failed:  // the committer said why
+      for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
+      commit_retry_at_ = std::chrono::steady_clock::now() + commit_interval_;
+      return;
+  }
 }
 
 GroupMetadata Consumer::group_metadata() const { return GroupMetadata(rd_kafka_consumer_group_metadata(handle_.get())); }

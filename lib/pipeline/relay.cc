@@ -34,7 +34,7 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
     // Their outcomes and offsets commit before the partitions move. What of
     // theirs stays in the transaction (a lost assignment, a failed commit)
     // leaves it: their next owner makes those outcomes again.
-    if (!lost) consumer_.commit_now();
+    if (!lost) commit_transaction_now();
     bool theirs = std::any_of(txn_records_.begin(), txn_records_.end(), [&](const TxnRecord& r) {
       return revoked.count({r.input.topic, r.input.partition}) > 0;
     });
@@ -251,7 +251,11 @@ void Relay::turn(milliseconds max_wait, bool consume) {
     }
     if (used < options_.max_in_flight && consumer_.buffered() > 0) max_wait = milliseconds(0);
     // A window half full of finished events waits for a commit: ask at once.
-    consumer_.commit_finished(consumer_.offsets().uncommitted() >= options_.max_in_flight / 2);
+    consumer_.commit_finished(consumer_.offsets().uncommitted() >= options_.max_in_flight / 2 ||
+                              txn_state_ == TxnState::Committing);
+  } else if (txn_state_ == TxnState::Committing) {
+    // Draining: outcomes wait for the commit under way to end.
+    consumer_.commit_finished(/*urgent=*/true);
   }
   client_.poll();
   if (auto next = client_.next_wakeup()) {
@@ -300,6 +304,7 @@ void Relay::release(const PartitionKey& partition) {
     auto node = works_.find(order.begin()->second);
     Work& work = node->second;
     if (!work.done) return;  // the outcomes behind it wait for it
+    if (txn_state_ == TxnState::Committing) break;  // the next transaction takes it
     const Outcome& outcome = work.outcome;
     bool dead = outcome.status == OutcomeStatus::Invalid || outcome.status == OutcomeStatus::Failed;
     if (!options_.dead_letter_topic.empty() && dead && !work.dead_letter_queued) {
@@ -325,21 +330,22 @@ void Relay::release(const PartitionKey& partition) {
     order.erase(order.begin());
   }
   if (!order.empty()) {
-    if (!fatal_kafka_ && works_.at(order.begin()->second).done) blocked_.insert(partition);  // producer queue full
+    // Producer queue full, or a commit under way: tried again each turn.
+    if (!fatal_kafka_ && works_.at(order.begin()->second).done) blocked_.insert(partition);
     return;
   }
   unreleased_.erase(part);
 }
 
 kafka::Publisher::Queued Relay::produce_in_transaction(TxnRecord record) {
-  if (!txn_open_) {
+  if (txn_state_ == TxnState::Idle) {
     auto begun = publisher_.begin_transaction();
     if (begun.result != kafka::Publisher::Txn::Ok) {
       transaction_failed("begin", {begun.result == kafka::Publisher::Txn::Fenced ? begun.result : kafka::Publisher::Txn::Fatal,
                                    begun.error});
       return kafka::Publisher::Queued::Failed;
     }
-    txn_open_ = true;
+    txn_state_ = TxnState::Open;
   }
   std::string error;
   auto queued = publisher_.publish(error, record.topic, record.key, record.value, record.headers, record.input,
@@ -353,41 +359,72 @@ kafka::Publisher::Queued Relay::produce_in_transaction(TxnRecord record) {
   return queued;
 }
 
-bool Relay::transaction_step(const char* what, const std::function<kafka::Publisher::TxnResult()>& step) {
-  auto deadline = clock_.now() + options_.transaction_timeout;
-  for (;;) {
-    auto result = step();
-    if (result.result == kafka::Publisher::Txn::Ok) return true;
-    if (result.result == kafka::Publisher::Txn::Retry && clock_.now() < deadline) continue;  // it resumes
-    transaction_failed(what, result);
-    return false;
+kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_partition_list_t* positions) {
+  using Txn = kafka::Publisher::Txn;
+  using Result = kafka::Consumer::CommitResult;
+  if (fatal_kafka_) return Result::Failed;  // nothing more is committed
+  if (txn_state_ == TxnState::Idle) {
+    // Offsets without outcomes (all dropped, say): a transaction of their own.
+    auto begun = publisher_.begin_transaction();
+    if (begun.result != Txn::Ok) {
+      transaction_failed("begin", {begun.result == Txn::Fenced ? begun.result : Txn::Fatal, begun.error});
+      return Result::Failed;
+    }
+    txn_state_ = TxnState::Open;
   }
+  if (txn_state_ == TxnState::Open) {
+    // librdkafka's transaction calls block (a flush, and a few round trips):
+    // a thread makes them while the loop goes on, sends finishing and their
+    // outcomes waiting for the next transaction. From here no records go
+    // in, so the positions stay these until it ends.
+    txn_state_ = TxnState::Committing;
+    commit_started_ = clock_.now();
+    kafka::PartitionList list(rd_kafka_topic_partition_list_copy(positions));
+    commit_ = std::async(std::launch::async, [this, list = std::move(list), group = consumer_.group_metadata()] {
+      constexpr auto kStep = std::chrono::milliseconds(5000);
+      auto deadline = std::chrono::steady_clock::now() + options_.transaction_timeout;
+      auto step = [&](auto call) {
+        kafka::Publisher::TxnResult result;
+        do result = call();  // a timed-out call resumes
+        while (result.result == Txn::Retry && std::chrono::steady_clock::now() < deadline);
+        return result;
+      };
+      auto result = step([&] { return publisher_.send_offsets(list.get(), group.get(), kStep); });
+      if (result.result == Txn::Ok) result = step([&] { return publisher_.commit_transaction(kStep); });
+      wake_.wake();
+      return result;
+    });
+  }
+  if (commit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return Result::Pending;
+  auto committed = commit_.get();
+  if (committed.result != Txn::Ok) {
+    txn_state_ = TxnState::Open;  // for the abort
+    transaction_failed("commit", committed);
+    return Result::Failed;
+  }
+  txn_state_ = TxnState::Idle;
+  txn_records_.clear();
+  aborts_in_a_row_ = 0;
+  metrics_.transaction(/*committed=*/true);
+  metrics_.transaction_commit(std::chrono::duration<double>(clock_.now() - commit_started_).count());
+  for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
+  return Result::Committed;
 }
 
-bool Relay::commit_transaction(const rd_kafka_topic_partition_list_t* positions) {
-  if (fatal_kafka_) return false;  // nothing more is committed
-  auto started = clock_.now();
-  if (!txn_open_) {
-    // Offsets without outcomes (all dropped, say): a transaction of their own.
-    if (!transaction_step("begin", [this] { return publisher_.begin_transaction(); })) return false;
-    txn_open_ = true;
+bool Relay::commit_transaction_now() {
+  auto deadline = clock_.now() + options_.transaction_timeout;
+  for (;;) {
+    consumer_.commit_now();
+    if (txn_state_ == TxnState::Idle || fatal_kafka_) return txn_state_ == TxnState::Idle && !fatal_kafka_;
+    if (clock_.now() >= deadline) return false;
+    if (commit_.valid()) commit_.wait_for(milliseconds(100));  // the commit thread
+    else publisher_.poll(milliseconds(5));
   }
-  constexpr auto kStep = std::chrono::milliseconds(5000);
-  auto group = consumer_.group_metadata();
-  if (!transaction_step("send offsets", [&] { return publisher_.send_offsets(positions, group.get(), kStep); }) ||
-      !transaction_step("commit", [&] { return publisher_.commit_transaction(kStep); }))
-    return false;
-  txn_open_ = false;
-  txn_records_.clear();
-  metrics_.transaction(/*committed=*/true);
-  metrics_.transaction_commit(std::chrono::duration<double>(clock_.now() - started).count());
-  return true;
 }
 
 void Relay::transaction_failed(const char* what, const kafka::Publisher::TxnResult& result) {
   using Txn = kafka::Publisher::Txn;
-  // An abort that fails is fatal: the producer cannot go on.
-  if (result.result == Txn::Fenced || result.result == Txn::Fatal || std::string_view(what) == "abort") {
+  if (result.result == Txn::Fenced || result.result == Txn::Fatal) {
     fenced_ = fenced_ || result.result == Txn::Fenced;
     if (!fatal_kafka_)
       log_.error(result.result == Txn::Fenced ? "fenced: another instance uses this transactional.id; stopping"
@@ -396,21 +433,33 @@ void Relay::transaction_failed(const char* what, const kafka::Publisher::TxnResu
     fatal_kafka_ = true;
     return;
   }
-  // Abortable, or retried for too long: abort, and go again.
+  // Abortable, or retried for too long: abort, and go again; but not for
+  // ever (an outcome the broker refuses each time, say): then stop, as
+  // at-least-once mode does when Kafka refuses an outcome.
+  constexpr int kMaxAbortsInARow = 5;
+  if (++aborts_in_a_row_ >= kMaxAbortsInARow) {
+    log_.error("Kafka transactions keep failing; stopping",
+               {{"step", what}, {"error", result.error}, {"aborts_in_a_row", aborts_in_a_row_}});
+    fatal_kafka_ = true;
+    return;
+  }
   log_.warn("Kafka transaction aborted; its outcomes are produced again", {{"step", what}, {"error", result.error}});
   abort_transaction(nullptr);
 }
 
 void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
-  if (txn_open_) {
-    txn_open_ = false;
-    // A step that fails here is fatal: transaction_failed() does not come back.
-    auto aborted = transaction_step("abort", [this] {
-      auto result = publisher_.abort_transaction(std::chrono::milliseconds(5000));
-      if (result.result == kafka::Publisher::Txn::Abort) result.result = kafka::Publisher::Txn::Fatal;
-      return result;
-    });
-    if (!aborted) return;
+  using Txn = kafka::Publisher::Txn;
+  if (txn_state_ != TxnState::Idle) {
+    txn_state_ = TxnState::Idle;
+    auto deadline = clock_.now() + options_.transaction_timeout;
+    kafka::Publisher::TxnResult aborted;
+    do aborted = publisher_.abort_transaction(std::chrono::milliseconds(2000));
+    while (aborted.result == Txn::Retry && clock_.now() < deadline);
+    if (aborted.result != Txn::Ok) {
+      // The producer cannot go on.
+      transaction_failed("abort", {aborted.result == Txn::Fenced ? aborted.result : Txn::Fatal, aborted.error});
+      return;
+    }
     metrics_.transaction(/*committed=*/false);
   }
   auto records = std::exchange(txn_records_, {});
@@ -448,7 +497,8 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
   if (hooks_.stopping) hooks_.stopping();
   if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});
   if (!fatal_kafka_) drain("stopping");
-  consumer_.commit_now();
+  if (options_.exactly_once) commit_transaction_now();
+  else consumer_.commit_now();
   consumer_.close();
   log_.info("stopped");
   if (fenced_) return RelayExit::Fenced;

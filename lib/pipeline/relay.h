@@ -8,6 +8,7 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -51,9 +52,9 @@ struct RelayOptions {
   // publisher has a transactional.id): a read_committed reader of the
   // outcome topic sees each event's outcome once, crashes included.
   bool exactly_once = false;
-  // How long one transaction step (init, offsets, commit, abort) may keep
-  // retrying before the transaction is aborted (or, at init, the start fails).
-  std::chrono::milliseconds transaction_timeout{10000};
+  // How long starting transactions (init) or aborting one may keep retrying
+  // before the daemon stops.
+  std::chrono::milliseconds transaction_timeout{30000};
 };
 
 // Fenced: another producer with the same transactional.id took over.
@@ -117,12 +118,14 @@ class Relay {
   // it commits.
   void release(const PartitionKey& partition);
   kafka::Publisher::Queued produce_in_transaction(TxnRecord record);
-  bool commit_transaction(const rd_kafka_topic_partition_list_t* positions);
-  bool transaction_step(const char* what, const std::function<kafka::Publisher::TxnResult()>& step);
+  kafka::Consumer::CommitResult commit_transaction(const rd_kafka_topic_partition_list_t* positions);
   // Aborts the open transaction and produces its records again, but those of
   // `dropping` (partitions no longer ours).
   void abort_transaction(const kafka::Consumer::Partitions* dropping);
   void transaction_failed(const char* what, const kafka::Publisher::TxnResult& result);
+  // Commits everything released, waiting for it (a revoke, a stop): true
+  // when nothing is left uncommitted.
+  bool commit_transaction_now();
 
   kafka::Consumer& consumer_;
   kafka::Publisher& publisher_;
@@ -147,8 +150,15 @@ class Relay {
   std::map<PartitionKey, std::map<int64_t, uint64_t>> unreleased_;  // offset -> work, per partition
   std::set<PartitionKey> blocked_;                                   // release waits for producer room
   std::vector<TxnRecord> txn_records_;
-  bool txn_open_ = false;
+  // Idle: no transaction; Open: records going in; Committing: a thread
+  // sends the offsets and commits (librdkafka's calls block), while the
+  // loop goes on without producing.
+  enum class TxnState { Idle, Open, Committing };
+  TxnState txn_state_ = TxnState::Idle;
+  std::future<kafka::Publisher::TxnResult> commit_;
+  Clock::time_point commit_started_{};
   bool fenced_ = false;
+  int aborts_in_a_row_ = 0;  // a record the broker always refuses would abort forever
 };
 
 }  // namespace sfmc

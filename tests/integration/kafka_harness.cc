@@ -172,8 +172,11 @@ std::vector<int64_t> end_offsets(const std::string& bootstrap, const std::string
 
 std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
                                        const std::string& topic, int partitions) {
+  // read_uncommitted: the offsets committed so far, without waiting for a
+  // transaction that holds more of them (as read_committed asks for).
   auto consumer = kafka::make_client(RD_KAFKA_CONSUMER,
-                                     kafka::make_conf({{"bootstrap.servers", bootstrap}, {"group.id", group}}));
+                                     kafka::make_conf({{"bootstrap.servers", bootstrap}, {"group.id", group},
+                                                       {"isolation.level", "read_uncommitted"}}));
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(partitions));
   for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
   auto err = rd_kafka_committed(consumer.get(), list.get(), 10000);

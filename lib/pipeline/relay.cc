@@ -449,6 +449,15 @@ void Relay::transaction_failed(const char* what, const kafka::Publisher::TxnResu
 
 void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
   using Txn = kafka::Publisher::Txn;
+  if (txn_state_ == TxnState::Committing && commit_.valid()) {
+    // One transaction call at a time: the commit under way ends first.
+    if (commit_.get().result == Txn::Ok) {
+      txn_state_ = TxnState::Idle;
+      txn_records_.clear();
+      metrics_.transaction(/*committed=*/true);
+      return;
+    }
+  }
   if (txn_state_ != TxnState::Idle) {
     txn_state_ = TxnState::Idle;
     auto deadline = clock_.now() + options_.transaction_timeout;

@@ -50,9 +50,14 @@ constexpr const char* kUsage = R"(Usage:
 
 Signals: SIGTERM or SIGINT stop consuming, let the events in flight finish,
 publish their outcomes, commit and exit 0. SIGHUP reloads the log settings.
+Exit codes: 0 stopped, 1 Kafka failure, 2 usage, 3 fenced (exactly-once: another
+instance uses this transactional.id), 78 configuration.
 )";
 
 constexpr int kExitConfig = 78;  // EX_CONFIG: systemd's RestartPreventExitStatus names it
+// Exactly-once mode: another instance with this transactional.id took over.
+// Not restarted either: two instances sharing an id would fence each other in turn.
+constexpr int kExitFenced = 3;
 
 std::optional<std::string> get_env(const std::string& name) {
   const char* value = std::getenv(name.c_str());
@@ -164,6 +169,7 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
     case RelayExit::Stopped: return 0;
     case RelayExit::FatalKafka: return 1;
     case RelayExit::FatalConfig: return kExitConfig;
+    case RelayExit::Fenced: return kExitFenced;
   }
   return 1;
 }

@@ -205,10 +205,23 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
       config.coalesce.max_wait =
           std::chrono::milliseconds(integer<int64_t>(coalesce, "max_wait_ms", config.coalesce.max_wait.count()));
     }
+    if (const Value* exactly_once = member(*pipeline, "exactly_once")) config.pipeline.exactly_once = exactly_once->GetBool();
     std::string ordering = text(*pipeline, "ordering", "key");
     config.pipeline.ordering = ordering == "partition" ? Ordering::Partition
                                : ordering == "none"    ? Ordering::None
                                                        : Ordering::Key;
+  }
+  if (config.pipeline.exactly_once) {
+    // One transactional.id per instance, stable across its restarts: a
+    // restarted instance aborts what it left open. Default: group and host
+    // name (a StatefulSet's pod name, a systemd host's name).
+    std::string id = text(kafka, "transactional_id");
+    if (id.empty()) {
+      char host[256] = "";
+      gethostname(host, sizeof host - 1);
+      id = config.consumer_properties["group.id"] + "-" + host;
+    }
+    config.producer_properties["transactional.id"] = id;
   }
   // Sends wait for a connection in the client, where they can merge.
   config.coalesce.max_calls = static_cast<size_t>(config.http.max_connections);

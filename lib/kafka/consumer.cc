@@ -325,6 +325,13 @@ void Consumer::commit_finished(bool urgent) {
   if (commits_in_flight_ >= kMaxCommitsInFlight || now < commit_retry_at_ ||
       now - last_commit_ < (urgent ? kUrgentGap : commit_interval_))
     return;
+  if (committer_) {
+    // In a transaction: every position beyond the confirmed commit, at once.
+    auto positions = tracker_.take_committable(/*unconfirmed_too=*/true);
+    if (positions.empty()) return;
+    last_commit_ = now;
+    return commit_through_committer(to_list(positions));
+  }
   auto positions = tracker_.take_committable();
   if (positions.empty()) return;
   // The result arrives on commits_ (serve_commit_results), apart from the
@@ -369,9 +376,26 @@ void Consumer::commit_now() {
   if (positions.empty()) return;
   PartitionList list = to_list(positions);
   if (log_) log_(LOG_DEBUG, "COMMIT", "committing " + std::to_string(list->cnt) + " partition(s) synchronously");
+  if (committer_) return commit_through_committer(std::move(list));
   auto err = rd_kafka_commit(handle_.get(), list.get(), /*async=*/0);
   record_commit(err, list.get());
 }
+
+void Consumer::commit_through_committer(PartitionList list) {
+  switch (committer_(list.get())) {
+    case CommitResult::Committed: return record_commit(RD_KAFKA_RESP_ERR_NO_ERROR, list.get());
+    case CommitResult::Pending:  // asked again at the next turn
+      for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
+      last_commit_ = {};
+      return;
+    case CommitResult::Failed:  // the committer said why
+      for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
+      commit_retry_at_ = std::chrono::steady_clock::now() + commit_interval_;
+      return;
+  }
+}
+
+GroupMetadata Consumer::group_metadata() const { return GroupMetadata(rd_kafka_consumer_group_metadata(handle_.get())); }
 
 void Consumer::pause(bool paused) {
   if (paused == paused_) return;

@@ -55,6 +55,16 @@ class Consumer {
 
   void on_revoke(RevokeHook hook) { revoke_hook_ = std::move(hook); }
 
+  // Exactly-once mode: positions are committed by `committer` (with the
+  // outcomes, in a Kafka transaction) instead of by the consumer. Pending:
+  // the commit is under way (offered again at once, the same positions);
+  // Failed: offered again after the commit interval.
+  enum class CommitResult { Committed, Pending, Failed };
+  using Committer = std::function<CommitResult(const rd_kafka_topic_partition_list_t* positions)>;
+  void commit_through(Committer committer) { committer_ = std::move(committer); }
+  // The member's group metadata (group, generation, member id) for a transaction.
+  GroupMetadata group_metadata() const;
+
   // Serves librdkafka without waiting: callbacks (rebalance, commit results,
   // errors, statistics) run, fetched records move to the buffer. Errors
   // (broker down, topic missing) are logged.
@@ -108,12 +118,14 @@ class Consumer {
   void split_off(const rd_kafka_topic_partition_list_t* parts);
   void serve_commit_results();
   void record_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
+  void commit_through_committer(PartitionList list);
   void pause(bool paused);
   void broker_answered();
 
   LogHook log_;
   StatsHook stats_;
   RevokeHook revoke_hook_;
+  Committer committer_;
   OffsetTracker tracker_;
   Handle handle_;
   Queue commits_;  // commit results

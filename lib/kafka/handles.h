@@ -22,6 +22,7 @@ struct Deleter {
   void operator()(rd_kafka_NewTopic_t* p) const { rd_kafka_NewTopic_destroy(p); }
   void operator()(rd_kafka_AdminOptions_t* p) const { rd_kafka_AdminOptions_destroy(p); }
   void operator()(rd_kafka_error_t* p) const { rd_kafka_error_destroy(p); }
+  void operator()(rd_kafka_consumer_group_metadata_t* p) const { rd_kafka_consumer_group_metadata_destroy(p); }
 };
 
 using Handle = std::unique_ptr<rd_kafka_t, Deleter>;
@@ -34,6 +35,7 @@ using Event = std::unique_ptr<rd_kafka_event_t, Deleter>;
 using NewTopic = std::unique_ptr<rd_kafka_NewTopic_t, Deleter>;
 using AdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, Deleter>;
 using Error = std::unique_ptr<rd_kafka_error_t, Deleter>;
+using GroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t, Deleter>;
 
 using Properties = std::map<std::string, std::string>;
 

@@ -86,4 +86,53 @@ void Publisher::wake_on(int fd) {
 
 int Publisher::queued() const { return rd_kafka_outq_len(handle_.get()); }
 
+namespace {
+
+bool fenced(rd_kafka_resp_err_t code) {
+  return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+         code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+}
+
+Publisher::TxnResult classify(rd_kafka_error_t* raw) {
+  Error error(raw);
+  if (!error) return {};
+  std::string text = rd_kafka_error_string(error.get());
+  if (rd_kafka_error_is_fatal(error.get()))
+    return {fenced(rd_kafka_error_code(error.get())) ? Publisher::Txn::Fenced : Publisher::Txn::Fatal, text};
+  if (rd_kafka_error_txn_requires_abort(error.get())) return {Publisher::Txn::Abort, text};
+  if (rd_kafka_error_is_retriable(error.get())) return {Publisher::Txn::Retry, text};
+  return {Publisher::Txn::Fatal, text};  // a state error: a bug, not the cluster
+}
+
+int ms(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
+
+}  // namespace
+
+Publisher::TxnResult Publisher::init_transactions(std::chrono::milliseconds timeout) {
+  return classify(rd_kafka_init_transactions(handle_.get(), ms(timeout)));
+}
+
+Publisher::TxnResult Publisher::begin_transaction() { return classify(rd_kafka_begin_transaction(handle_.get())); }
+
+Publisher::TxnResult Publisher::send_offsets(const rd_kafka_topic_partition_list_t* positions,
+                                             const rd_kafka_consumer_group_metadata_t* group,
+                                             std::chrono::milliseconds timeout) {
+  return classify(rd_kafka_send_offsets_to_transaction(handle_.get(), positions, group, ms(timeout)));
+}
+
+Publisher::TxnResult Publisher::commit_transaction(std::chrono::milliseconds timeout) {
+  return classify(rd_kafka_commit_transaction(handle_.get(), ms(timeout)));
+}
+
+Publisher::TxnResult Publisher::abort_transaction(std::chrono::milliseconds timeout) {
+  return classify(rd_kafka_abort_transaction(handle_.get(), ms(timeout)));
+}
+
+std::optional<Publisher::TxnResult> Publisher::fatal_error() const {
+  char reason[512] = "";
+  auto code = rd_kafka_fatal_error(handle_.get(), reason, sizeof reason);
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  return TxnResult{fenced(code) ? Txn::Fenced : Txn::Fatal, reason};
+}
+
 }  // namespace sfmc::kafka

@@ -1,5 +1,6 @@
 // The output side: an idempotent producer for outcome records that reports,
-// per record, when the broker has acknowledged it.
+// per record, when the broker has acknowledged it; with a transactional.id,
+// also Kafka transactions (exactly-once mode).
 #pragma once
 
 #include <chrono>
@@ -33,6 +34,27 @@ class Publisher {
   Queued publish(std::string& error, const std::string& topic, const std::optional<std::string>& key,
                  const std::string& value, const std::vector<std::pair<std::string, std::string>>& headers,
                  const InputCoordinates& input, int64_t event_timestamp_ms = -1);
+
+  // Transactions (transactional.id set). What the caller does next:
+  //   Ok      go on;            Retry  call the same step again (it resumes);
+  //   Abort   abort_transaction(), then produce the transaction's records again;
+  //   Fatal   stop without committing; Fenced: the same, because another
+  //           producer with this transactional.id took over.
+  enum class Txn { Ok, Retry, Abort, Fatal, Fenced };
+  struct TxnResult {
+    Txn result = Txn::Ok;
+    std::string error;
+  };
+  TxnResult init_transactions(std::chrono::milliseconds timeout);
+  TxnResult begin_transaction();
+  // The consumer's positions, committed with the transaction (KIP-447: the
+  // group metadata fences a member that lost its partitions).
+  TxnResult send_offsets(const rd_kafka_topic_partition_list_t* positions, const rd_kafka_consumer_group_metadata_t* group,
+                         std::chrono::milliseconds timeout);
+  TxnResult commit_transaction(std::chrono::milliseconds timeout);
+  TxnResult abort_transaction(std::chrono::milliseconds timeout);
+  // The producer's fatal error (e.g. fenced), if it has one.
+  std::optional<TxnResult> fatal_error() const;
 
   void on_delivered(Delivered delivered) { delivered_ = std::move(delivered); }
   void poll(std::chrono::milliseconds timeout);

@@ -30,7 +30,20 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
   consumer_.on_revoke([this](const kafka::Consumer::Partitions& revoked, bool lost) {
     if (lost) metrics_.assignment_lost();
     drain(lost ? "partitions lost" : "partitions revoked", &revoked, /*finish=*/!lost);
+    if (!options_.exactly_once) return;
+    // Their outcomes and offsets commit before the partitions move. What of
+    // theirs stays in the transaction (a lost assignment, a failed commit)
+    // leaves it: their next owner makes those outcomes again.
+    if (!lost) commit_transaction_now();
+    bool theirs = std::any_of(txn_records_.begin(), txn_records_.end(), [&](const TxnRecord& r) {
+      return revoked.count({r.input.topic, r.input.partition}) > 0;
+    });
+    if (theirs) abort_transaction(&revoked);
   });
+  if (options_.exactly_once)
+    consumer_.commit_through([this](const rd_kafka_topic_partition_list_t* positions) {
+      return commit_transaction(positions);
+    });
   consumer_.wake_on(wake_.write_end());
   publisher_.wake_on(wake_.write_end());
   transport_.watch(wake_.read_end());
@@ -79,6 +92,7 @@ void Relay::admit(InboundEvent event) {
     }
   }
   work.event = std::move(event);
+  if (options_.exactly_once) unreleased_[{work.outcome.input.topic, work.outcome.input.partition}][work.outcome.input.offset] = id;
   // Only a dead letter needs the value again: let the memory go.
   if (options_.dead_letter_topic.empty()) std::string().swap(work.event.value);
   if (!work.request) return publish(id);  // nothing to send: its outcome goes out now
@@ -119,9 +133,13 @@ void Relay::publish(uint64_t id) {
   auto node = works_.find(id);
   Work& work = node->second;
   const Outcome& outcome = work.outcome;
-  if (!work.dead_letter_queued && outcome.status != OutcomeStatus::Accepted)
+  if (!work.dead_letter_queued && !work.done && outcome.status != OutcomeStatus::Accepted)
     log_.info("event finished", {{"event", outcome.id}, {"status", to_string(outcome.status)},
                                  {"error", outcome.errors.empty() ? "" : outcome.errors.front().message}});
+  if (options_.exactly_once) {
+    work.done = true;
+    return release({outcome.input.topic, outcome.input.partition});
+  }
   if (!publish_dead_letter(id, work)) return;
   std::string error;
   // The outcome keeps the event's key and headers (trace ids and the like).
@@ -171,6 +189,7 @@ bool Relay::publish_dead_letter(uint64_t id, Work& work) {
 }
 
 void Relay::retry_unpublished() {
+  for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
   for (size_t n = unpublished_.size(); n > 0 && !fatal_kafka_; --n) {
     uint64_t id = unpublished_.front();
     unpublished_.pop_front();
@@ -179,6 +198,14 @@ void Relay::retry_unpublished() {
 }
 
 void Relay::delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error) {
+  if (options_.exactly_once) {
+    // The transaction's commit fails on such a record and is aborted: its
+    // records are produced again. The offset moved when it was released.
+    if (!error.empty())
+      log_.warn("outcome not acknowledged by Kafka; its transaction will abort",
+                {{"topic", input.topic}, {"partition", input.partition}, {"offset", input.offset}, {"error", error}});
+    return;
+  }
   if (!error.empty()) {
     log_.error("outcome not acknowledged by Kafka; stopping",
                {{"topic", input.topic}, {"partition", input.partition}, {"offset", input.offset}, {"error", error}});
@@ -224,7 +251,11 @@ void Relay::turn(milliseconds max_wait, bool consume) {
     }
     if (used < options_.max_in_flight && consumer_.buffered() > 0) max_wait = milliseconds(0);
     // A window half full of finished events waits for a commit: ask at once.
-    consumer_.commit_finished(consumer_.offsets().uncommitted() >= options_.max_in_flight / 2);
+    consumer_.commit_finished(consumer_.offsets().uncommitted() >= options_.max_in_flight / 2 ||
+                              txn_state_ == TxnState::Committing);
+  } else if (txn_state_ == TxnState::Committing) {
+    // Draining: outcomes wait for the commit under way to end.
+    consumer_.commit_finished(/*urgent=*/true);
   }
   client_.poll();
   if (auto next = client_.next_wakeup()) {
@@ -259,9 +290,213 @@ void Relay::drain(const char* why, const kafka::Consumer::Partitions* partitions
               {{"reason", why}, {"events", left}, {"unacknowledged", unacknowledged}});
   std::erase_if(key_queues_, [this](const auto& queue) { return !works_.contains(queue.second.front()); });
   std::erase_if(unpublished_, [this](uint64_t id) { return !works_.contains(id); });
+  for (auto& [partition, order] : unreleased_)
+    std::erase_if(order, [this](const auto& entry) { return !works_.contains(entry.second); });
+  std::erase_if(unreleased_, [](const auto& partition) { return partition.second.empty(); });
+  std::erase_if(blocked_, [this](const PartitionKey& partition) { return !unreleased_.contains(partition); });
+}
+
+void Relay::release(const PartitionKey& partition) {
+  auto part = unreleased_.find(partition);
+  if (part == unreleased_.end()) return;
+  auto& order = part->second;
+  while (!order.empty() && !fatal_kafka_) {
+    auto node = works_.find(order.begin()->second);
+    Work& work = node->second;
+    if (!work.done) return;  // the outcomes behind it wait for it
+    if (txn_state_ == TxnState::Committing) break;  // the next transaction takes it
+    const Outcome& outcome = work.outcome;
+    bool dead = outcome.status == OutcomeStatus::Invalid || outcome.status == OutcomeStatus::Failed;
+    if (!options_.dead_letter_topic.empty() && dead && !work.dead_letter_queued) {
+      auto headers = work.event.headers;
+      headers.emplace_back("sfmc-relay-status", std::string(to_string(outcome.status)));
+      headers.emplace_back("sfmc-relay-error", outcome.errors.empty() ? std::string() : outcome.errors.front().message);
+      headers.emplace_back("sfmc-relay-event-id", outcome.id);
+      headers.emplace_back("sfmc-relay-input", default_event_id(work.event.input));
+      auto queued = produce_in_transaction(
+          {options_.dead_letter_topic, work.event.key, work.event.value, std::move(headers), work.event.input, -1});
+      if (queued == kafka::Publisher::Queued::QueueFull) break;
+      if (queued == kafka::Publisher::Queued::Failed) return;
+      work.dead_letter_queued = true;
+    }
+    const std::optional<std::string> key = work.event.key ? work.event.key : std::optional<std::string>(outcome.id);
+    auto queued = produce_in_transaction(
+        {options_.outcome_topic, key, to_json(outcome), work.event.headers, work.event.input, work.event.timestamp_ms});
+    if (queued == kafka::Publisher::Queued::QueueFull) break;
+    if (queued == kafka::Publisher::Queued::Failed) return;
+    metrics_.outcome(outcome.operation, outcome.status);
+    consumer_.offsets().finish(outcome.input.topic, outcome.input.partition, outcome.input.offset);
+    works_.erase(node);
+    order.erase(order.begin());
+  }
+  if (!order.empty()) {
+    // Producer queue full, or a commit under way: tried again each turn.
+    if (!fatal_kafka_ && works_.at(order.begin()->second).done) blocked_.insert(partition);
+    return;
+  }
+  unreleased_.erase(part);
+}
+
+kafka::Publisher::Queued Relay::produce_in_transaction(TxnRecord record) {
+  if (txn_state_ == TxnState::Idle) {
+    auto begun = publisher_.begin_transaction();
+    if (begun.result != kafka::Publisher::Txn::Ok) {
+      transaction_failed("begin", {begun.result == kafka::Publisher::Txn::Fenced ? begun.result : kafka::Publisher::Txn::Fatal,
+                                   begun.error});
+      return kafka::Publisher::Queued::Failed;
+    }
+    txn_state_ = TxnState::Open;
+  }
+  std::string error;
+  auto queued = publisher_.publish(error, record.topic, record.key, record.value, record.headers, record.input,
+                                   record.timestamp_ms);
+  if (queued == kafka::Publisher::Queued::Ok) {
+    txn_records_.push_back(std::move(record));
+  } else if (queued == kafka::Publisher::Queued::Failed) {
+    auto fatal = publisher_.fatal_error();
+    transaction_failed("produce", fatal ? *fatal : kafka::Publisher::TxnResult{kafka::Publisher::Txn::Fatal, error});
+  }
+  return queued;
+}
+
+kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_partition_list_t* positions) {
+  using Txn = kafka::Publisher::Txn;
+  using Result = kafka::Consumer::CommitResult;
+  if (fatal_kafka_) return Result::Failed;  // nothing more is committed
+  if (txn_state_ == TxnState::Idle) {
+    // Offsets without outcomes (all dropped, say): a transaction of their own.
+    auto begun = publisher_.begin_transaction();
+    if (begun.result != Txn::Ok) {
+      transaction_failed("begin", {begun.result == Txn::Fenced ? begun.result : Txn::Fatal, begun.error});
+      return Result::Failed;
+    }
+    txn_state_ = TxnState::Open;
+  }
+  if (txn_state_ == TxnState::Open) {
+    // librdkafka's transaction calls block (a flush, and a few round trips):
+    // a thread makes them while the loop goes on, sends finishing and their
+    // outcomes waiting for the next transaction. From here no records go
+    // in, so the positions stay these until it ends.
+    txn_state_ = TxnState::Committing;
+    commit_started_ = clock_.now();
+    kafka::PartitionList list(rd_kafka_topic_partition_list_copy(positions));
+    commit_ = std::async(std::launch::async, [this, list = std::move(list), group = consumer_.group_metadata()] {
+      constexpr auto kStep = std::chrono::milliseconds(5000);
+      auto deadline = std::chrono::steady_clock::now() + options_.transaction_timeout;
+      auto step = [&](auto call) {
+        kafka::Publisher::TxnResult result;
+        do result = call();  // a timed-out call resumes
+        while (result.result == Txn::Retry && std::chrono::steady_clock::now() < deadline);
+        return result;
+      };
+      auto result = step([&] { return publisher_.send_offsets(list.get(), group.get(), kStep); });
+      if (result.result == Txn::Ok) result = step([&] { return publisher_.commit_transaction(kStep); });
+      wake_.wake();
+      return result;
+    });
+  }
+  if (commit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return Result::Pending;
+  auto committed = commit_.get();
+  if (committed.result != Txn::Ok) {
+    txn_state_ = TxnState::Open;  // for the abort
+    transaction_failed("commit", committed);
+    return Result::Failed;
+  }
+  txn_state_ = TxnState::Idle;
+  txn_records_.clear();
+  aborts_in_a_row_ = 0;
+  metrics_.transaction(/*committed=*/true);
+  metrics_.transaction_commit(std::chrono::duration<double>(clock_.now() - commit_started_).count());
+  for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
+  return Result::Committed;
+}
+
+bool Relay::commit_transaction_now() {
+  auto deadline = clock_.now() + options_.transaction_timeout;
+  for (;;) {
+    consumer_.commit_now();
+    if (txn_state_ == TxnState::Idle || fatal_kafka_) return txn_state_ == TxnState::Idle && !fatal_kafka_;
+    if (clock_.now() >= deadline) return false;
+    if (commit_.valid()) commit_.wait_for(milliseconds(100));  // the commit thread
+    else publisher_.poll(milliseconds(5));
+  }
+}
+
+void Relay::transaction_failed(const char* what, const kafka::Publisher::TxnResult& result) {
+  using Txn = kafka::Publisher::Txn;
+  if (result.result == Txn::Fenced || result.result == Txn::Fatal) {
+    fenced_ = fenced_ || result.result == Txn::Fenced;
+    if (!fatal_kafka_)
+      log_.error(result.result == Txn::Fenced ? "fenced: another instance uses this transactional.id; stopping"
+                                               : "Kafka transaction failed; stopping",
+                 {{"step", what}, {"error", result.error}});
+    fatal_kafka_ = true;
+    return;
+  }
+  // Abortable, or retried for too long: abort, and go again; but not for
+  // ever (an outcome the broker refuses each time, say): then stop, as
+  // at-least-once mode does when Kafka refuses an outcome.
+  constexpr int kMaxAbortsInARow = 5;
+  if (++aborts_in_a_row_ >= kMaxAbortsInARow) {
+    log_.error("Kafka transactions keep failing; stopping",
+               {{"step", what}, {"error", result.error}, {"aborts_in_a_row", aborts_in_a_row_}});
+    fatal_kafka_ = true;
+    return;
+  }
+  log_.warn("Kafka transaction aborted; its outcomes are produced again", {{"step", what}, {"error", result.error}});
+  abort_transaction(nullptr);
+}
+
+void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
+  using Txn = kafka::Publisher::Txn;
+  if (txn_state_ == TxnState::Committing && commit_.valid()) {
+    // One transaction call at a time: the commit under way ends first.
+    if (commit_.get().result == Txn::Ok) {
+      txn_state_ = TxnState::Idle;
+      txn_records_.clear();
+      metrics_.transaction(/*committed=*/true);
+      return;
+    }
+  }
+  if (txn_state_ != TxnState::Idle) {
+    txn_state_ = TxnState::Idle;
+    auto deadline = clock_.now() + options_.transaction_timeout;
+    kafka::Publisher::TxnResult aborted;
+    do aborted = publisher_.abort_transaction(std::chrono::milliseconds(2000));
+    while (aborted.result == Txn::Retry && clock_.now() < deadline);
+    if (aborted.result != Txn::Ok) {
+      // The producer cannot go on.
+      transaction_failed("abort", {aborted.result == Txn::Fenced ? aborted.result : Txn::Fatal, aborted.error});
+      return;
+    }
+    metrics_.transaction(/*committed=*/false);
+  }
+  auto records = std::exchange(txn_records_, {});
+  if (dropping)
+    std::erase_if(records, [&](const TxnRecord& r) { return dropping->count({r.input.topic, r.input.partition}) > 0; });
+  for (auto& record : records) {
+    for (;;) {
+      auto queued = produce_in_transaction(record);
+      if (queued == kafka::Publisher::Queued::Ok) break;
+      if (queued == kafka::Publisher::Queued::Failed) return;
+      publisher_.poll(std::chrono::milliseconds(10));  // queue full: let it drain
+    }
+  }
 }
 
 RelayExit Relay::run(const std::atomic<bool>& stop) {
+  if (options_.exactly_once) {
+    // Aborts what a previous instance with this transactional.id left open.
+    auto deadline = clock_.now() + options_.transaction_timeout;
+    kafka::Publisher::TxnResult init;
+    do init = publisher_.init_transactions(std::chrono::milliseconds(5000));
+    while (init.result == kafka::Publisher::Txn::Retry && !stop && clock_.now() < deadline);
+    if (init.result != kafka::Publisher::Txn::Ok) {
+      log_.error("cannot start Kafka transactions", {{"error", init.error}});
+      consumer_.close();
+      return init.result == kafka::Publisher::Txn::Fenced ? RelayExit::Fenced : RelayExit::FatalKafka;
+    }
+  }
   client_.warm_up();
   if (hooks_.started) hooks_.started();
   // Backpressure: a full window leaves fetched records in the consumer's
@@ -271,9 +506,11 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
   if (hooks_.stopping) hooks_.stopping();
   if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});
   if (!fatal_kafka_) drain("stopping");
-  consumer_.commit_now();
+  if (options_.exactly_once) commit_transaction_now();
+  else consumer_.commit_now();
   consumer_.close();
   log_.info("stopped");
+  if (fenced_) return RelayExit::Fenced;
   if (fatal_kafka_) return RelayExit::FatalKafka;
   return client_.fatal_error() ? RelayExit::FatalConfig : RelayExit::Stopped;
 }

@@ -8,10 +8,14 @@
 #include <chrono>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "contract/event_decoder.h"
 #include "http/transport.h"
@@ -44,9 +48,17 @@ struct RelayOptions {
   Ordering ordering = Ordering::Key;
   // How long a revoke or a stop waits for in-flight events to finish.
   std::chrono::milliseconds drain_timeout{30000};
+  // Outcomes, dead letters and input offsets in Kafka transactions (the
+  // publisher has a transactional.id): a read_committed reader of the
+  // outcome topic sees each event's outcome once, crashes included.
+  bool exactly_once = false;
+  // How long starting transactions (init) or aborting one may keep retrying
+  // before the daemon stops.
+  std::chrono::milliseconds transaction_timeout{30000};
 };
 
-enum class RelayExit { Stopped, FatalKafka, FatalConfig };
+// Fenced: another producer with the same transactional.id took over.
+enum class RelayExit { Stopped, FatalKafka, FatalConfig, Fenced };
 
 // Moments a supervisor (systemd) wants to hear about.
 struct RelayHooks {
@@ -74,7 +86,19 @@ class Relay {
     std::optional<SendRequest> request;  // empty: the event is invalid
     std::string order_key;               // empty: unordered
     bool dead_letter_queued = false;
+    bool done = false;  // exactly-once: its outcome is ready, waiting for the events before it
   };
+  // Exactly-once: a record produced in the open transaction, kept to be
+  // produced again if the transaction aborts.
+  struct TxnRecord {
+    std::string topic;
+    std::optional<std::string> key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+    InputCoordinates input;
+    int64_t timestamp_ms = -1;
+  };
+  using PartitionKey = kafka::OffsetTracker::PartitionKey;
 
   size_t window();
   void admit(InboundEvent event);
@@ -89,6 +113,19 @@ class Relay {
   // up to the drain timeout (`finish`), and forgets what is left of them.
   void drain(const char* why, const kafka::Consumer::Partitions* partitions = nullptr, bool finish = true);
   std::string order_key(const InboundEvent& event) const;
+  // Exactly-once: outcomes go into the transaction in offset order per
+  // partition, so a transaction holds exactly the outcomes of the offsets
+  // it commits.
+  void release(const PartitionKey& partition);
+  kafka::Publisher::Queued produce_in_transaction(TxnRecord record);
+  kafka::Consumer::CommitResult commit_transaction(const rd_kafka_topic_partition_list_t* positions);
+  // Aborts the open transaction and produces its records again, but those of
+  // `dropping` (partitions no longer ours).
+  void abort_transaction(const kafka::Consumer::Partitions* dropping);
+  void transaction_failed(const char* what, const kafka::Publisher::TxnResult& result);
+  // Commits everything released, waiting for it (a revoke, a stop): true
+  // when nothing is left uncommitted.
+  bool commit_transaction_now();
 
   kafka::Consumer& consumer_;
   kafka::Publisher& publisher_;
@@ -109,6 +146,19 @@ class Relay {
   uint64_t next_id_ = 1;
   bool fatal_kafka_ = false;
   OutageLog kafka_outage_;
+  // Exactly-once.
+  std::map<PartitionKey, std::map<int64_t, uint64_t>> unreleased_;  // offset -> work, per partition
+  std::set<PartitionKey> blocked_;                                   // release waits for producer room
+  std::vector<TxnRecord> txn_records_;
+  // Idle: no transaction; Open: records going in; Committing: a thread
+  // sends the offsets and commits (librdkafka's calls block), while the
+  // loop goes on without producing.
+  enum class TxnState { Idle, Open, Committing };
+  TxnState txn_state_ = TxnState::Idle;
+  std::future<kafka::Publisher::TxnResult> commit_;
+  Clock::time_point commit_started_{};
+  bool fenced_ = false;
+  int aborts_in_a_row_ = 0;  // a record the broker always refuses would abort forever
 };
 
 }  // namespace sfmc

@@ -23,6 +23,11 @@ class WakePipe {
 
   int read_end() const { return fds_[0]; }
   int write_end() const { return fds_[1]; }
+  // From any thread.
+  void wake() const {
+    char byte = 'w';
+    (void)!write(fds_[1], &byte, 1);
+  }
   void drain() {
     char buffer[256];
     while (read(fds_[0], buffer, sizeof buffer) > 0) {

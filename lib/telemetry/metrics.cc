@@ -78,7 +78,22 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                       .Name("sfmc_relay_end_to_end_seconds")
                       .Help("From the event's Kafka timestamp to its outcome acknowledged")
                       .Register(registry)
-                      .Add({}, kLatencyBuckets)) {
+                      .Add({}, kLatencyBuckets)),
+      transactions_committed_(prometheus::BuildCounter()
+                                  .Name("sfmc_relay_transactions_total")
+                                  .Help("Kafka transactions ended (exactly-once mode), by result")
+                                  .Register(registry)
+                                  .Add({{"result", "committed"}})),
+      transactions_aborted_(prometheus::BuildCounter()
+                                .Name("sfmc_relay_transactions_total")
+                                .Help("Kafka transactions ended (exactly-once mode), by result")
+                                .Register(registry)
+                                .Add({{"result", "aborted"}})),
+      transaction_commit_(prometheus::BuildHistogram()
+                              .Name("sfmc_relay_transaction_commit_seconds")
+                              .Help("Time to commit a Kafka transaction: its input offsets and outcome records")
+                              .Register(registry)
+                              .Add({}, kLatencyBuckets)) {
   auto& duration = prometheus::BuildHistogram()
                        .Name("sfmc_relay_sfmc_request_duration_seconds")
                        .Help("Duration of HTTP requests to SFMC's send routes, by operation")

@@ -41,6 +41,10 @@ class Metrics {
   void set_paused_partitions(double n) { paused_partitions_.Set(n); }
   void set_lag(const std::string& topic, int32_t partition, double lag);
   void end_to_end(double seconds) { end_to_end_.Observe(seconds); }
+  // Exactly-once mode: a Kafka transaction ended (committed or aborted), and
+  // how long a commit took (offsets sent, records flushed, committed).
+  void transaction(bool committed) { (committed ? transactions_committed_ : transactions_aborted_).Increment(); }
+  void transaction_commit(double seconds) { transaction_commit_.Observe(seconds); }
 
  private:
   prometheus::Counter& events_consumed_;
@@ -61,6 +65,9 @@ class Metrics {
   prometheus::Gauge& paused_partitions_;
   prometheus::Family<prometheus::Gauge>& lag_family_;
   prometheus::Histogram& end_to_end_;
+  prometheus::Counter& transactions_committed_;
+  prometheus::Counter& transactions_aborted_;
+  prometheus::Histogram& transaction_commit_;
   // Counters by label value, resolved on first use (values are bounded).
   std::map<std::string, prometheus::Counter*> cache_;
   std::mutex lag_mutex_;  // lag arrives on librdkafka's statistics thread

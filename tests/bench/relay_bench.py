@@ -722,8 +722,8 @@ class Bench:
                 side, _, prop = key.partition(".")
                 if side not in ("consumer", "producer", "pipeline", "http") or not prop:
                     raise SystemExit(f"--variant {spec}: settings are consumer.PROPERTY=V, producer.PROPERTY=V, "
-                                     "pipeline.KEY=N, http.KEY=N or bin=PATH (another sfmc-relay)")
-                changes.setdefault(side, {})[prop] = value if side in ("consumer", "producer") else int(value)
+                                     "pipeline.KEY=JSON, http.KEY=JSON or bin=PATH (another sfmc-relay)")
+                changes.setdefault(side, {})[prop] = value if side in ("consumer", "producer") else json.loads(value)
             variants.append((name, changes))
         n = a.main_events
         topic = self.name("in-variants")

@@ -172,8 +172,11 @@ std::vector<int64_t> end_offsets(const std::string& bootstrap, const std::string
 
 std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::string& group,
                                        const std::string& topic, int partitions) {
+  // read_uncommitted: the offsets committed so far, without waiting for a
+  // transaction that holds more of them (as read_committed asks for).
   auto consumer = kafka::make_client(RD_KAFKA_CONSUMER,
-                                     kafka::make_conf({{"bootstrap.servers", bootstrap}, {"group.id", group}}));
+                                     kafka::make_conf({{"bootstrap.servers", bootstrap}, {"group.id", group},
+                                                       {"isolation.level", "read_uncommitted"}}));
   kafka::PartitionList list(rd_kafka_topic_partition_list_new(partitions));
   for (int p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
   auto err = rd_kafka_committed(consumer.get(), list.get(), 10000);
@@ -187,13 +190,16 @@ std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::
 }
 
 std::vector<Record> read_to_end(const std::string& bootstrap, const std::string& topic, int partitions,
-                                milliseconds deadline) {
+                                milliseconds deadline, bool committed_only) {
   auto ends = end_offsets(bootstrap, topic, partitions);
   auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf({{"bootstrap.servers", bootstrap},
                                                                           {"group.id", unique_name("reader")},
-                                                                          {"enable.auto.commit", "false"}}));
+                                                                          {"enable.auto.commit", "false"},
+                                                                          {"isolation.level", committed_only ? "read_committed" : "read_uncommitted"},
+                                                                          {"enable.partition.eof", "true"}}));
   kafka::PartitionList assignment(rd_kafka_topic_partition_list_new(partitions));
   size_t unfinished = 0;
+  std::vector<bool> finished(static_cast<size_t>(partitions), false);
   for (int p = 0; p < partitions; ++p) {
     if (ends[static_cast<size_t>(p)] <= 0) continue;
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -209,13 +215,30 @@ std::vector<Record> read_to_end(const std::string& bootstrap, const std::string&
       throw std::runtime_error("read_to_end " + topic + ": only " + std::to_string(records.size()) +
                                " records within the deadline");
     kafka::Message m(rd_kafka_consumer_poll(consumer.get(), 100));
-    if (!m || m->err) continue;
+    if (!m) continue;
+    // The end, as a read_committed reader sees it: a partition of
+    // transactional records ends with a commit marker it never receives, and
+    // an open transaction holds it back (at the last stable offset) until it
+    // ends: the end is reached once the position is past the end offset.
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && !finished[static_cast<size_t>(m->partition)]) {
+      kafka::PartitionList position(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(position.get(), topic.c_str(), m->partition);
+      if (rd_kafka_position(consumer.get(), position.get()) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          position->elems[0].offset >= ends[static_cast<size_t>(m->partition)]) {
+        finished[static_cast<size_t>(m->partition)] = true;
+        --unfinished;
+      }
+    }
+    if (m->err) continue;
     Record r;
     if (m->key) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
     r.value.assign(static_cast<const char*>(m->payload), m->len);
     r.partition = m->partition;
     r.offset = m->offset;
-    if (m->offset + 1 == ends[static_cast<size_t>(m->partition)]) --unfinished;
+    if (m->offset + 1 == ends[static_cast<size_t>(m->partition)] && !finished[static_cast<size_t>(m->partition)]) {
+      finished[static_cast<size_t>(m->partition)] = true;
+      --unfinished;
+    }
     if (m->offset < ends[static_cast<size_t>(m->partition)]) records.push_back(std::move(r));
   }
   rd_kafka_consumer_close(consumer.get());

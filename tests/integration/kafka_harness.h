@@ -60,7 +60,8 @@ std::vector<int64_t> committed_offsets(const std::string& bootstrap, const std::
 
 // Every record the topic holds now: reads each partition from the start up to
 // the end offset it had when called. Throws when that takes longer than `deadline`.
+// As a read_committed reader sees it (`committed_only`), else every record.
 std::vector<Record> read_to_end(const std::string& bootstrap, const std::string& topic, int partitions,
-                                std::chrono::milliseconds deadline);
+                                std::chrono::milliseconds deadline, bool committed_only = true);
 
 }  // namespace sfmc::test

@@ -1,5 +1,6 @@
 #include "relay_fixture.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <regex>
@@ -78,12 +79,16 @@ RelayUnderTest::~RelayUnderTest() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-void RelayUnderTest::start_daemon() {
+void RelayUnderTest::start_daemon(std::vector<std::string> environment) {
   const char* bin = std::getenv("SFMC_RELAY_BIN");
   if (!bin) throw std::runtime_error("SFMC_RELAY_BIN is not set: run through ctest");
+  environment.push_back("SFMC_TEST_SECRET=sim-secret");
+  const std::string id_variable = "SFMC_RELAY__KAFKA__TRANSACTIONAL_ID=";
+  if (std::none_of(environment.begin(), environment.end(), [&](const std::string& v) { return v.starts_with(id_variable); }))
+    environment.push_back(id_variable + group + "-" + std::to_string(daemons_.size()));
   daemons_.push_back(std::make_unique<ChildProcess>(
-      bin, std::vector<std::string>{"run", "--config", (dir_ / "config.json").string()},
-      std::vector<std::string>{"SFMC_TEST_SECRET=sim-secret"}, log_file(daemons_.size()).string()));
+      bin, std::vector<std::string>{"run", "--config", (dir_ / "config.json").string()}, std::move(environment),
+      log_file(daemons_.size()).string()));
 }
 
 std::vector<sim::RecordedRequest> RelayUnderTest::sends() const {

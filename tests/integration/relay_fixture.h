@@ -30,7 +30,10 @@ class RelayUnderTest {
   explicit RelayUnderTest(RelayOptions options = {});
   ~RelayUnderTest();
 
-  void start_daemon();  // another instance in the same group
+  // Another instance in the same group, with `environment` (NAME=value)
+  // added; its transactional.id is the group's name and its index unless
+  // `environment` sets SFMC_RELAY__KAFKA__TRANSACTIONAL_ID.
+  void start_daemon(std::vector<std::string> environment = {});
   ChildProcess& daemon(size_t i = 0) { return *daemons_.at(i); }
   size_t daemon_count() const { return daemons_.size(); }
 

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include "config/config.h"
 
@@ -50,6 +51,22 @@ TEST_CASE("a minimal configuration gets its defaults and its secret from the env
   CHECK(c.coalesce.max_calls == 64);
   CHECK(c.pipeline.ordering == Ordering::Key);
   CHECK(c.http.verify_tls);
+  CHECK_FALSE(c.pipeline.exactly_once);
+  CHECK(c.producer_properties.count("transactional.id") == 0);
+}
+
+TEST_CASE("exactly-once: a transactional.id per instance, the group and host name unless configured") {
+  RelayConfig c = parse_config(kMinimal, env, {{"SFMC_RELAY__PIPELINE__EXACTLY_ONCE", "true"}});
+  CHECK(c.pipeline.exactly_once);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  CHECK(c.producer_properties.at("transactional.id") == std::string("sfmc-relay-") + host);
+  CHECK(c.consumer_properties.count("transactional.id") == 0);
+  c = parse_config(kMinimal, env, {{"SFMC_RELAY__PIPELINE__EXACTLY_ONCE", "true"},
+                                   {"SFMC_RELAY__KAFKA__TRANSACTIONAL_ID", "relay-3"}});
+  CHECK(c.producer_properties.at("transactional.id") == "relay-3");
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__KAFKA__TRANSACTIONAL_ID", ""}}).find("/kafka/transactional_id") !=
+        std::string::npos);
 }
 
 TEST_CASE("every schema violation is one line: where, and what is wanted") {

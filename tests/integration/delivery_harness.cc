@@ -1,11 +1,14 @@
 #include "delivery_harness.h"
 
+#include <doctest/doctest.h>
+
 #include <httplib.h>
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -211,6 +214,39 @@ void OwnBroker::restart(std::chrono::seconds down) {
 void OwnBroker::run(const std::string& command, const std::string& environment) {
   std::string line = environment + "'" + SFMC_TESTS_DIR + "/kafka/broker' " + command + " '" + dir_.string() + "' >/dev/null";
   if (std::system(line.c_str()) != 0) throw std::runtime_error("tests/kafka/broker " + command + " failed");
+}
+
+std::string show(const std::vector<int64_t>& offsets) {
+  std::string text;
+  for (auto o : offsets) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(o);
+  }
+  return "[" + text + "]";
+}
+
+std::vector<int64_t> produce_workload(const RelayUnderTest& relay, const Workload& workload) {
+  produce_all(relay.bootstrap, relay.input, workload.records());
+  auto ends = end_offsets(relay.bootstrap, relay.input, workload.partitions());
+  REQUIRE(std::accumulate(ends.begin(), ends.end(), int64_t{0}) == workload.events());
+  return ends;
+}
+
+bool all_committed(const RelayUnderTest& relay, const std::vector<int64_t>& ends, std::chrono::milliseconds deadline) {
+  std::vector<int64_t> committed;
+  bool done = eventually(
+      deadline,
+      [&] {
+        committed = committed_offsets(relay.bootstrap, relay.group, relay.input, static_cast<int>(ends.size()));
+        return committed == ends;
+      },
+      std::chrono::milliseconds(250));
+  if (!done) MESSAGE("committed " << show(committed) << ", end offsets " << show(ends));
+  return done;
+}
+
+void wait_for_accepted(const RelayUnderTest& relay, size_t count, std::chrono::milliseconds deadline) {
+  REQUIRE(eventually(deadline, [&] { return relay.sim.stats().message_keys >= count; }, std::chrono::milliseconds(20)));
 }
 
 }  // namespace sfmc::test

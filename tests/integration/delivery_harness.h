@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kafka_harness.h"
+#include "relay_fixture.h"
 #include "sim_server.h"
 
 namespace sfmc::test {
@@ -92,6 +93,19 @@ std::map<std::string, double> scrape_metrics(int admin_port);
 // Calls `done` until it returns true or `deadline` passed; returns its last answer.
 bool eventually(std::chrono::milliseconds deadline, const std::function<bool()>& done,
                 std::chrono::milliseconds interval = std::chrono::milliseconds(50));
+
+// Offsets as "[a,b,...]".
+std::string show(const std::vector<int64_t>& offsets);
+// Produces the workload and returns the input's end offsets (REQUIREs all arrived).
+std::vector<int64_t> produce_workload(const RelayUnderTest& relay, const Workload& workload);
+// Polls until the group has committed every input partition up to `ends`
+// (says what it saw when not).
+bool all_committed(const RelayUnderTest& relay, const std::vector<int64_t>& ends, std::chrono::milliseconds deadline);
+// Waits (REQUIRE) until the simulator has accepted `count` messageKeys, one
+// per event: "the middle of the run". Counted in recipients, not requests:
+// the relay merges waiting sends into batch calls.
+void wait_for_accepted(const RelayUnderTest& relay, size_t count,
+                       std::chrono::milliseconds deadline = std::chrono::seconds(120));
 
 // A single-node broker of one test's own (tests/kafka/broker), so that test
 // can restart it without disturbing the shared one. Stopped by the destructor.

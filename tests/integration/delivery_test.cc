@@ -47,15 +47,6 @@ RelayOptions options(int partitions, const std::string& extra_config = kWindowCo
   return o;
 }
 
-std::string show(const std::vector<int64_t>& offsets) {
-  std::string text;
-  for (auto o : offsets) {
-    if (!text.empty()) text += ',';
-    text += std::to_string(o);
-  }
-  return "[" + text + "]";
-}
-
 // Where the repeats are: per input partition, how many offsets have more
 // than one outcome and their range.
 std::string repeats(const OutcomeTally& tally) {
@@ -71,35 +62,6 @@ std::string repeats(const OutcomeTally& tally) {
               std::to_string(repeated.front()) + ".." + std::to_string(repeated.back()) + ")";
   }
   return text;
-}
-
-// Polls until the group has committed every input partition up to `ends`.
-bool all_committed(const RelayUnderTest& relay, const std::vector<int64_t>& ends, milliseconds deadline) {
-  std::vector<int64_t> committed;
-  bool done = eventually(
-      deadline,
-      [&] {
-        committed = committed_offsets(relay.bootstrap, relay.group, relay.input, static_cast<int>(ends.size()));
-        return committed == ends;
-      },
-      250ms);
-  if (!done) MESSAGE("committed " << show(committed) << ", end offsets " << show(ends));
-  return done;
-}
-
-// Produces the workload and returns the input's end offsets.
-std::vector<int64_t> produce_workload(const RelayUnderTest& relay, const Workload& workload) {
-  produce_all(relay.bootstrap, relay.input, workload.records());
-  auto ends = end_offsets(relay.bootstrap, relay.input, workload.partitions());
-  REQUIRE(std::accumulate(ends.begin(), ends.end(), int64_t{0}) == workload.events());
-  return ends;
-}
-
-// Waits until the simulator has accepted `count` messageKeys (one per
-// event): "the middle of the run". Counted in recipients, not requests: the
-// relay merges waiting sends into batch calls.
-void wait_for_accepted(const RelayUnderTest& relay, size_t count) {
-  REQUIRE(eventually(120s, [&] { return relay.sim.stats().message_keys >= count; }, 20ms));
 }
 
 OutcomeTally all_outcomes(const RelayUnderTest& relay, const Workload& workload) {

@@ -26,6 +26,7 @@ constexpr int kKeys = 200;
 constexpr int kPartitions = 6;
 constexpr size_t kWindow = 500;
 constexpr auto kFinishDeadline = 240s;
+constexpr auto kAcceptDeadline = 180s;
 constexpr const char* kLatency = R"({"latency_ms": {"min": 1, "max": 10}, "seed": 7})";
 
 // Small merged calls with random latency: events of a partition finish out
@@ -33,34 +34,6 @@ constexpr const char* kLatency = R"({"latency_ms": {"min": 1, "max": 10}, "seed"
 std::string config(bool exactly_once) {
   return std::string(R"("pipeline": {"max_in_flight": )") + std::to_string(kWindow) +
          R"(, "coalesce": {"max_recipients": 4}, "exactly_once": )" + (exactly_once ? "true" : "false") + "}";
-}
-
-std::vector<int64_t> produce_workload(const RelayUnderTest& relay, const Workload& workload) {
-  produce_all(relay.bootstrap, relay.input, workload.records());
-  auto ends = end_offsets(relay.bootstrap, relay.input, workload.partitions());
-  REQUIRE(std::accumulate(ends.begin(), ends.end(), int64_t{0}) == workload.events());
-  return ends;
-}
-
-void wait_for_accepted(const RelayUnderTest& relay, size_t count) {
-  REQUIRE(eventually(180s, [&] { return relay.sim.stats().message_keys >= count; }, 20ms));
-}
-
-bool all_committed(const RelayUnderTest& relay, const std::vector<int64_t>& ends) {
-  std::vector<int64_t> committed;
-  bool done = eventually(
-      kFinishDeadline,
-      [&] {
-        committed = committed_offsets(relay.bootstrap, relay.group, relay.input, static_cast<int>(ends.size()));
-        return committed == ends;
-      },
-      250ms);
-  if (!done) {
-    std::string text;
-    for (auto o : committed) text += std::to_string(o) + " ";
-    MESSAGE("committed: " << text);
-  }
-  return done;
 }
 
 // The outcome topic as a read_committed reader sees it.
@@ -102,7 +75,7 @@ void run_through_failures(bool exactly_once) {
   REQUIRE(relay.sim.set_faults_json(kLatency).empty());
   auto ends = produce_workload(relay, workload);
 
-  wait_for_accepted(relay, kEvents / 5);
+  wait_for_accepted(relay, kEvents / 5, kAcceptDeadline);
   relay.daemon(0).signal(SIGKILL);
   REQUIRE(relay.daemon(0).wait(10s) == -1);
   const auto committed_at_kill = committed_offsets(relay.bootstrap, relay.group, relay.input, kPartitions);
@@ -115,20 +88,20 @@ void run_through_failures(bool exactly_once) {
   MESSAGE("outcomes visible at the kill for offsets it had not committed: " << beyond);
   if (exactly_once) CHECK(beyond == 0);
 
-  wait_for_accepted(relay, 2 * kEvents / 5);
+  wait_for_accepted(relay, 2 * kEvents / 5, kAcceptDeadline);
   broker.restart();
 
-  wait_for_accepted(relay, 3 * kEvents / 5);
+  wait_for_accepted(relay, 3 * kEvents / 5, kAcceptDeadline);
   relay.start_daemon();  // daemon 2 joins: a rebalance
-  const std::string half = "(" + std::to_string(kPartitions / 2) + " held)";
+  const std::string half = std::string("(").append(std::to_string(kPartitions / 2)).append(" held)");
   REQUIRE(eventually(90s, [&] { return relay.log(2).find(half) != std::string::npos; }));
 
-  wait_for_accepted(relay, 4 * kEvents / 5);
+  wait_for_accepted(relay, 4 * kEvents / 5, kAcceptDeadline);
   relay.daemon(2).signal(SIGTERM);  // and leaves: another
   CHECK(relay.daemon(2).wait(90s) == 0);
   CHECK(committed_offsets(relay.bootstrap, relay.group, relay.input, kPartitions) != ends);  // mid-run
 
-  const bool committed = all_committed(relay, ends);
+  const bool committed = all_committed(relay, ends, kFinishDeadline);
   if (!committed) {
     std::string log = relay.log(1);
     MESSAGE("daemon 1 log:\n" << log.substr(log.size() > 6000 ? log.size() - 6000 : 0));
@@ -182,13 +155,13 @@ TEST_CASE("exactly-once: an instance fenced by another with its transactional.id
   RelayUnderTest relay(o);  // daemon 0, transactional.id GROUP-0
   REQUIRE(relay.sim.set_faults_json(kLatency).empty());
   auto ends = produce_workload(relay, workload);
-  wait_for_accepted(relay, workload.events() / 4);
+  wait_for_accepted(relay, workload.events() / 4, kAcceptDeadline);
 
   relay.start_daemon({"SFMC_RELAY__KAFKA__TRANSACTIONAL_ID=" + relay.group + "-0"});  // the same id
   CHECK(relay.daemon(0).wait(90s) == 3);
   CHECK(relay.log(0).find("fenced: another instance uses this transactional.id") != std::string::npos);
 
-  REQUIRE(all_committed(relay, ends));
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
   CHECK(relay.daemon(1).running());
   auto outcomes = committed_outcomes(relay, workload);
   CHECK(outcomes.lost() == 0);

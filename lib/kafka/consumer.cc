@@ -382,17 +382,13 @@ void Consumer::commit_now() {
 }
 
 void Consumer::commit_through_committer(PartitionList list) {
-  switch (committer_(list.get())) {
-    case CommitResult::Committed: return record_commit(RD_KAFKA_RESP_ERR_NO_ERROR, list.get());
-    case CommitResult::Pending:  // asked again at the next turn
-      for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
-      last_commit_ = {};
-      return;
-    case CommitResult::Failed:  // the committer said why
-      for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
-      commit_retry_at_ = std::chrono::steady_clock::now() + commit_interval_;
-      return;
-  }
+  auto result = committer_(list.get());
+  if (result == CommitResult::Committed) return record_commit(RD_KAFKA_RESP_ERR_NO_ERROR, list.get());
+  for (int i = 0; i < list->cnt; ++i) tracker_.commit_failed(list->elems[i].topic, list->elems[i].partition);
+  if (result == CommitResult::Pending)
+    last_commit_ = {};  // asked again at the next turn
+  else
+    commit_retry_at_ = std::chrono::steady_clock::now() + commit_interval_;  // the committer said why
 }
 
 GroupMetadata Consumer::group_metadata() const { return GroupMetadata(rd_kafka_consumer_group_metadata(handle_.get())); }

@@ -143,8 +143,7 @@ void Relay::publish(uint64_t id) {
   if (!publish_dead_letter(id, work)) return;
   std::string error;
   // The outcome keeps the event's key and headers (trace ids and the like).
-  const std::optional<std::string> key = work.event.key ? work.event.key : std::optional<std::string>(outcome.id);
-  switch (publisher_.publish(error, options_.outcome_topic, key, to_json(outcome), work.event.headers,
+  switch (publisher_.publish(error, options_.outcome_topic, outcome_key(work), to_json(outcome), work.event.headers,
                              work.event.input, work.event.timestamp_ms)) {
     case kafka::Publisher::Queued::Ok:
       metrics_.outcome(outcome.operation, outcome.status);
@@ -163,18 +162,31 @@ void Relay::publish(uint64_t id) {
 // Invalid and failed events go, as they came (value, key, headers), to the
 // dead-letter topic with headers saying why. Returns false when the outcome
 // must wait (queue full) or cannot be written.
-bool Relay::publish_dead_letter(uint64_t id, Work& work) {
+bool Relay::dead_letter_due(const Work& work) const {
+  bool wanted = work.outcome.status == OutcomeStatus::Invalid || work.outcome.status == OutcomeStatus::Failed;
+  return !options_.dead_letter_topic.empty() && wanted && !work.dead_letter_queued;
+}
+
+std::vector<std::pair<std::string, std::string>> Relay::dead_letter_headers(const Work& work) {
   const Outcome& outcome = work.outcome;
-  bool wanted = outcome.status == OutcomeStatus::Invalid || outcome.status == OutcomeStatus::Failed;
-  if (options_.dead_letter_topic.empty() || !wanted || work.dead_letter_queued) return true;
   auto headers = work.event.headers;
   headers.emplace_back("sfmc-relay-status", std::string(to_string(outcome.status)));
   headers.emplace_back("sfmc-relay-error", outcome.errors.empty() ? std::string() : outcome.errors.front().message);
   headers.emplace_back("sfmc-relay-event-id", outcome.id);
   headers.emplace_back("sfmc-relay-input", default_event_id(work.event.input));
+  return headers;
+}
+
+std::optional<std::string> Relay::outcome_key(const Work& work) {
+  return work.event.key ? work.event.key : std::optional<std::string>(work.outcome.id);
+}
+
+bool Relay::publish_dead_letter(uint64_t id, Work& work) {
+  const Outcome& outcome = work.outcome;
+  if (!dead_letter_due(work)) return true;
   std::string error;
-  switch (publisher_.publish(error, options_.dead_letter_topic, work.event.key, work.event.value, headers,
-                             work.event.input)) {
+  switch (publisher_.publish(error, options_.dead_letter_topic, work.event.key, work.event.value,
+                             dead_letter_headers(work), work.event.input)) {
     case kafka::Publisher::Queued::Ok:
       work.dead_letter_queued = true;
       consumer_.offsets().expect_another(work.event.input.topic, work.event.input.partition, work.event.input.offset);
@@ -306,22 +318,15 @@ void Relay::release(const PartitionKey& partition) {
     if (!work.done) return;  // the outcomes behind it wait for it
     if (txn_state_ == TxnState::Committing) break;  // the next transaction takes it
     const Outcome& outcome = work.outcome;
-    bool dead = outcome.status == OutcomeStatus::Invalid || outcome.status == OutcomeStatus::Failed;
-    if (!options_.dead_letter_topic.empty() && dead && !work.dead_letter_queued) {
-      auto headers = work.event.headers;
-      headers.emplace_back("sfmc-relay-status", std::string(to_string(outcome.status)));
-      headers.emplace_back("sfmc-relay-error", outcome.errors.empty() ? std::string() : outcome.errors.front().message);
-      headers.emplace_back("sfmc-relay-event-id", outcome.id);
-      headers.emplace_back("sfmc-relay-input", default_event_id(work.event.input));
+    if (dead_letter_due(work)) {
       auto queued = produce_in_transaction(
-          {options_.dead_letter_topic, work.event.key, work.event.value, std::move(headers), work.event.input, -1});
+          {options_.dead_letter_topic, work.event.key, work.event.value, dead_letter_headers(work), work.event.input, -1});
       if (queued == kafka::Publisher::Queued::QueueFull) break;
       if (queued == kafka::Publisher::Queued::Failed) return;
       work.dead_letter_queued = true;
     }
-    const std::optional<std::string> key = work.event.key ? work.event.key : std::optional<std::string>(outcome.id);
-    auto queued = produce_in_transaction(
-        {options_.outcome_topic, key, to_json(outcome), work.event.headers, work.event.input, work.event.timestamp_ms});
+    auto queued = produce_in_transaction({options_.outcome_topic, outcome_key(work), to_json(outcome), work.event.headers,
+                                          work.event.input, work.event.timestamp_ms});
     if (queued == kafka::Publisher::Queued::QueueFull) break;
     if (queued == kafka::Publisher::Queued::Failed) return;
     metrics_.outcome(outcome.operation, outcome.status);
@@ -402,13 +407,17 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
     transaction_failed("commit", committed);
     return Result::Failed;
   }
+  transaction_committed();
+  for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
+  return Result::Committed;
+}
+
+void Relay::transaction_committed() {
   txn_state_ = TxnState::Idle;
   txn_records_.clear();
   aborts_in_a_row_ = 0;
   metrics_.transaction(/*committed=*/true);
   metrics_.transaction_commit(std::chrono::duration<double>(clock_.now() - commit_started_).count());
-  for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
-  return Result::Committed;
 }
 
 bool Relay::commit_transaction_now() {
@@ -451,12 +460,7 @@ void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
   using Txn = kafka::Publisher::Txn;
   if (txn_state_ == TxnState::Committing && commit_.valid()) {
     // One transaction call at a time: the commit under way ends first.
-    if (commit_.get().result == Txn::Ok) {
-      txn_state_ = TxnState::Idle;
-      txn_records_.clear();
-      metrics_.transaction(/*committed=*/true);
-      return;
-    }
+    if (commit_.get().result == Txn::Ok) return transaction_committed();
   }
   if (txn_state_ != TxnState::Idle) {
     txn_state_ = TxnState::Idle;

@@ -106,6 +106,11 @@ class Relay {
   void finished(uint64_t id, SendResult result);
   void publish(uint64_t id);
   bool publish_dead_letter(uint64_t id, Work& work);
+  // Whether the event's dead letter is still to be written, and its headers.
+  bool dead_letter_due(const Work& work) const;
+  static std::vector<std::pair<std::string, std::string>> dead_letter_headers(const Work& work);
+  // The outcome's key: the event's, else its id.
+  static std::optional<std::string> outcome_key(const Work& work);
   void retry_unpublished();
   void delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error);
   void turn(std::chrono::milliseconds max_wait, bool consume);
@@ -123,6 +128,7 @@ class Relay {
   // `dropping` (partitions no longer ours).
   void abort_transaction(const kafka::Consumer::Partitions* dropping);
   void transaction_failed(const char* what, const kafka::Publisher::TxnResult& result);
+  void transaction_committed();
   // Commits everything released, waiting for it (a revoke, a stop): true
   // when nothing is left uncommitted.
   bool commit_transaction_now();

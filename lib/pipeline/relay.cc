@@ -1,6 +1,7 @@
 #include "pipeline/relay.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "core/outcome_json.h"
 #include "core/operations.h"
@@ -35,10 +36,7 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
     // theirs stays in the transaction (a lost assignment, a failed commit)
     // leaves it: their next owner makes those outcomes again.
     if (!lost) commit_transaction_now();
-    bool theirs = std::any_of(txn_records_.begin(), txn_records_.end(), [&](const TxnRecord& r) {
-      return revoked.count({r.input.topic, r.input.partition}) > 0;
-    });
-    if (theirs) abort_transaction(&revoked);
+    if (txn_records_.any_from(revoked)) abort_transaction(&revoked);
   });
   if (options_.exactly_once)
     consumer_.commit_through([this](const rd_kafka_topic_partition_list_t* positions) {
@@ -92,7 +90,14 @@ void Relay::admit(InboundEvent event) {
     }
   }
   work.event = std::move(event);
-  if (options_.exactly_once) unreleased_[{work.outcome.input.topic, work.outcome.input.partition}][work.outcome.input.offset] = id;
+  if (options_.exactly_once) {
+    // In offset order; the consumer hands a partition's records over in
+    // that order, so this is a push at the back.
+    auto& order = unreleased_[{work.outcome.input.topic, work.outcome.input.partition}];
+    auto at = order.end();
+    while (at != order.begin() && std::prev(at)->first > work.outcome.input.offset) --at;
+    order.emplace(at, work.outcome.input.offset, id);
+  }
   // Only a dead letter needs the value again: let the memory go.
   if (options_.dead_letter_topic.empty()) std::string().swap(work.event.value);
   if (!work.request) return publish(id);  // nothing to send: its outcome goes out now
@@ -313,36 +318,38 @@ void Relay::release(const PartitionKey& partition) {
   if (part == unreleased_.end()) return;
   auto& order = part->second;
   while (!order.empty() && !fatal_kafka_) {
-    auto node = works_.find(order.begin()->second);
+    auto node = works_.find(order.front().second);
     Work& work = node->second;
     if (!work.done) return;  // the outcomes behind it wait for it
     if (txn_state_ == TxnState::Committing) break;  // the next transaction takes it
     const Outcome& outcome = work.outcome;
     if (dead_letter_due(work)) {
-      auto queued = produce_in_transaction(
-          {options_.dead_letter_topic, work.event.key, work.event.value, dead_letter_headers(work), work.event.input, -1});
+      auto queued = produce_in_transaction(/*dead_letter=*/true, work.event.input, -1, work.event.key, work.event.value,
+                                           dead_letter_headers(work));
       if (queued == kafka::Publisher::Queued::QueueFull) break;
       if (queued == kafka::Publisher::Queued::Failed) return;
       work.dead_letter_queued = true;
     }
-    auto queued = produce_in_transaction({options_.outcome_topic, outcome_key(work), to_json(outcome), work.event.headers,
-                                          work.event.input, work.event.timestamp_ms});
+    auto queued = produce_in_transaction(/*dead_letter=*/false, work.event.input, work.event.timestamp_ms,
+                                         outcome_key(work), to_json(outcome), work.event.headers);
     if (queued == kafka::Publisher::Queued::QueueFull) break;
     if (queued == kafka::Publisher::Queued::Failed) return;
     metrics_.outcome(outcome.operation, outcome.status);
     consumer_.offsets().finish(outcome.input.topic, outcome.input.partition, outcome.input.offset);
     works_.erase(node);
-    order.erase(order.begin());
+    order.pop_front();
   }
   if (!order.empty()) {
     // Producer queue full, or a commit under way: tried again each turn.
-    if (!fatal_kafka_ && works_.at(order.begin()->second).done) blocked_.insert(partition);
+    if (!fatal_kafka_ && works_.at(order.front().second).done) blocked_.insert(partition);
     return;
   }
   unreleased_.erase(part);
 }
 
-kafka::Publisher::Queued Relay::produce_in_transaction(TxnRecord record) {
+kafka::Publisher::Queued Relay::produce_in_transaction(bool dead_letter, const InputCoordinates& input,
+                                                       int64_t timestamp_ms, const std::optional<std::string>& key,
+                                                       const std::string& value, const TxnRecords::Headers& headers) {
   if (txn_state_ == TxnState::Idle) {
     auto begun = publisher_.begin_transaction();
     if (begun.result != kafka::Publisher::Txn::Ok) {
@@ -353,10 +360,10 @@ kafka::Publisher::Queued Relay::produce_in_transaction(TxnRecord record) {
     txn_state_ = TxnState::Open;
   }
   std::string error;
-  auto queued = publisher_.publish(error, record.topic, record.key, record.value, record.headers, record.input,
-                                   record.timestamp_ms);
+  auto queued = publisher_.publish(error, dead_letter ? options_.dead_letter_topic : options_.outcome_topic, key, value,
+                                   headers, input, timestamp_ms);
   if (queued == kafka::Publisher::Queued::Ok) {
-    txn_records_.push_back(std::move(record));
+    txn_records_.keep(dead_letter, input, timestamp_ms, key, value, headers);
   } else if (queued == kafka::Publisher::Queued::Failed) {
     auto fatal = publisher_.fatal_error();
     transaction_failed("produce", fatal ? *fatal : kafka::Publisher::TxnResult{kafka::Publisher::Txn::Fatal, error});
@@ -475,12 +482,9 @@ void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
     }
     metrics_.transaction(/*committed=*/false);
   }
-  auto records = std::exchange(txn_records_, {});
-  if (dropping)
-    std::erase_if(records, [&](const TxnRecord& r) { return dropping->count({r.input.topic, r.input.partition}) > 0; });
-  for (auto& record : records) {
+  for (const auto& r : txn_records_.take(dropping)) {
     for (;;) {
-      auto queued = produce_in_transaction(record);
+      auto queued = produce_in_transaction(r.dead_letter, r.input, r.timestamp_ms, r.key, r.value, r.headers);
       if (queued == kafka::Publisher::Queued::Ok) break;
       if (queued == kafka::Publisher::Queued::Failed) return;
       publisher_.poll(std::chrono::milliseconds(10));  // queue full: let it drain

@@ -25,6 +25,7 @@
 #include "telemetry/log.h"
 #include "telemetry/metrics.h"
 #include "telemetry/outage_log.h"
+#include "pipeline/txn_records.h"
 #include "pipeline/wake_pipe.h"
 #include "sfmc/client.h"
 
@@ -88,16 +89,6 @@ class Relay {
     bool dead_letter_queued = false;
     bool done = false;  // exactly-once: its outcome is ready, waiting for the events before it
   };
-  // Exactly-once: a record produced in the open transaction, kept to be
-  // produced again if the transaction aborts.
-  struct TxnRecord {
-    std::string topic;
-    std::optional<std::string> key;
-    std::string value;
-    std::vector<std::pair<std::string, std::string>> headers;
-    InputCoordinates input;
-    int64_t timestamp_ms = -1;
-  };
   using PartitionKey = kafka::OffsetTracker::PartitionKey;
 
   size_t window();
@@ -122,7 +113,9 @@ class Relay {
   // partition, so a transaction holds exactly the outcomes of the offsets
   // it commits.
   void release(const PartitionKey& partition);
-  kafka::Publisher::Queued produce_in_transaction(TxnRecord record);
+  kafka::Publisher::Queued produce_in_transaction(bool dead_letter, const InputCoordinates& input, int64_t timestamp_ms,
+                                                  const std::optional<std::string>& key, const std::string& value,
+                                                  const TxnRecords::Headers& headers);
   kafka::Consumer::CommitResult commit_transaction(const rd_kafka_topic_partition_list_t* positions);
   // Aborts the open transaction and produces its records again, but those of
   // `dropping` (partitions no longer ours).
@@ -153,9 +146,10 @@ class Relay {
   bool fatal_kafka_ = false;
   OutageLog kafka_outage_;
   // Exactly-once.
-  std::map<PartitionKey, std::map<int64_t, uint64_t>> unreleased_;  // offset -> work, per partition
-  std::set<PartitionKey> blocked_;                                   // release waits for producer room
-  std::vector<TxnRecord> txn_records_;
+  // Per partition, its events in offset order: {offset, work}.
+  std::map<PartitionKey, std::deque<std::pair<int64_t, uint64_t>>> unreleased_;
+  std::set<PartitionKey> blocked_;  // release waits for producer room
+  TxnRecords txn_records_;
   // Idle: no transaction; Open: records going in; Committing: a thread
   // sends the offsets and commits (librdkafka's calls block), while the
   // loop goes on without producing.

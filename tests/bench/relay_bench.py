@@ -132,6 +132,7 @@ class Sampler:
         self.url = f"http://127.0.0.1:{admin_port}/metrics"
         self.window = window  # pipeline.max_in_flight in force
         self.samples = []  # (in flight, paused partitions, consumed, window)
+        self.last = ""  # the last page read, for the run's totals
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
@@ -144,6 +145,7 @@ class Sampler:
             except Exception:
                 continue
             consumed = metric_value(text, "sfmc_relay_events_consumed_total")
+            self.last = text
             if consumed:  # from the first event on
                 self.samples.append((metric_value(text, "sfmc_relay_in_flight_events"),
                                      metric_value(text, "sfmc_relay_paused_partitions"), consumed,
@@ -158,7 +160,13 @@ class Sampler:
         if not s:
             return {}
         n = len(s)
-        return {"samples": n, "in_flight_mean": round(sum(x[0] for x in s) / n),
+        txn = {}
+        commits = metric_value(self.last, "sfmc_relay_transaction_commit_seconds_count")
+        if commits:  # exactly-once: what the transactions took
+            txn = {"transactions": int(commits),
+                   "commit_ms_mean": round(metric_value(self.last, "sfmc_relay_transaction_commit_seconds_sum") /
+                                           commits * 1000, 1)}
+        return {**txn, "samples": n, "in_flight_mean": round(sum(x[0] for x in s) / n),
                 "share_empty": round(sum(1 for x in s if x[0] == 0) / n, 2),
                 "share_paused": round(sum(1 for x in s if x[1]) / n, 2),
                 "window_mean": round(sum(x[3] or 0 for x in s) / n),
@@ -184,7 +192,7 @@ class Bench:
         # lz4; a 4 MiB prefetch with a 10 ms fetch.queue.backoff.ms).
         self.producer_properties = {}
         self.consumer_properties = {}
-        self.overrides = {}  # --variant: {"consumer"|"producer"|"pipeline"|"http": {key: value}}
+        self.overrides = {}  # --variant: {"consumer"|"producer"|"pipeline"|"http"|"log": {key: value}}
         # The benchmark's own daemon settings; the coalescing section puts
         # the daemon's defaults in their place.
         self.pipeline_settings = {"max_in_flight": WINDOW, "ordering": "key"}
@@ -305,6 +313,7 @@ class Bench:
         config["kafka"]["producer_properties"] = {**self.producer_properties, **o.get("producer", {})}
         config["pipeline"].update(o.get("pipeline", {}))
         config["http"].update(o.get("http", {}))
+        config["log"].update(o.get("log", {}))
         return config
 
     def start_relay(self, sim_url, input_topic, outcome_topic, tag, latency_ms):
@@ -434,6 +443,9 @@ class Bench:
             r["steady_events_per_s_of_done"] = r["steady_events_per_s"]
             r["steady_events_per_s"] = round(r["read"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 1)
         r["window"] = sampler.summary()
+        if r["window"].get("transactions"):
+            r["window"]["transactions_per_s"] = round(
+                r["window"]["transactions"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 1)
         r.update(self.colocated(r))
         r.update(self.fairness(r, start_ms))
         r["cpu_utilisation"] = round(r["cpu_s"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 2)
@@ -720,10 +732,10 @@ class Bench:
                     changes["bin"] = os.path.abspath(value)
                     continue
                 side, _, prop = key.partition(".")
-                if side not in ("consumer", "producer", "pipeline", "http") or not prop:
+                if side not in ("consumer", "producer", "pipeline", "http", "log") or not prop:
                     raise SystemExit(f"--variant {spec}: settings are consumer.PROPERTY=V, producer.PROPERTY=V, "
-                                     "pipeline.KEY=JSON, http.KEY=JSON or bin=PATH (another sfmc-relay)")
-                changes.setdefault(side, {})[prop] = value if side in ("consumer", "producer") else json.loads(value)
+                                     "pipeline.KEY=JSON, http.KEY=JSON, log.level=V or bin=PATH (another sfmc-relay)")
+                changes.setdefault(side, {})[prop] = value if side in ("consumer", "producer", "log") else json.loads(value)
             variants.append((name, changes))
         n = a.main_events
         topic = self.name("in-variants")
@@ -741,6 +753,7 @@ class Bench:
                         f"co-located ratio {r.get('colocated_ratio')}")
         self.overrides = {}
         report["variants"] = [{"name": name, "changes": changes, "runs": runs[name]} for name, changes in variants]
+        report["comparisons"] = compare(report["variants"], a.compare)
         report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
         return report
 
@@ -1014,7 +1027,7 @@ def fairness_text(f):
 
 def variants_table(r):
     lines = [f"{'variant':28} {'sim':>5} {'events/s':>16} {'CPU-s/10k':>12} {'VmHWM MiB':>12} {'co-located':>12} "
-             f"{'1st out %':>10} {'p50 x':>10}"]
+             f"{'1st out %':>10} {'p50 x':>10} {'win full':>9} {'txn/s':>6} {'commit ms':>10}"]
 
     def span(values, fmt):
         values = [v for v in values if v is not None]
@@ -1026,10 +1039,40 @@ def variants_table(r):
                          f"{span([x['vmhwm_mib'] for x in runs], '{:.1f}'):>12} "
                          f"{span([x.get('colocated_ratio') for x in runs], '{:.2f}'):>12} "
                          f"{span([x.get('fairness', {}).get('latest_first_pct') for x in runs], '{:.0f}'):>10} "
-                         f"{span([x.get('fairness', {}).get('p50_vs_all', [None, None])[1] for x in runs], '{:.2f}'):>10}")
+                         f"{span([x.get('fairness', {}).get('p50_vs_all', [None, None])[1] for x in runs], '{:.2f}'):>10} "
+                         f"{span([(x.get('window') or {}).get('share_window_full') for x in runs], '{:.0%}'):>9} "
+                         f"{span([(x.get('window') or {}).get('transactions_per_s') for x in runs], '{:.1f}'):>6} "
+                         f"{span([(x.get('window') or {}).get('commit_ms_mean') for x in runs], '{:.1f}'):>10}")
     for v in r["variants"]:
         lines.append(f"  {v['name']}: {v['changes'] or 'the benchmark settings above'}")
+    for c in r.get("comparisons", []):
+        for lat, x in c["latencies"].items():
+            lines.append(f"  {c['variant']} / {c['baseline']} at {lat}: events/s {x['events_per_s_pct']}%, "
+                         f"CPU-s per 10k {x['cpu_s_per_10k_pct']}% (the rounds' means)")
     return "\n".join(lines)
+
+
+def compare(variants, specs):
+    """--compare A:B: A's mean events/s and CPU-s per 10k as a share of B's,
+    per simulator latency (for CPU, B's over A's: 100 % or more means A
+    costs no more than B)."""
+    runs = {v["name"]: v["runs"] for v in variants}
+    out = []
+    for spec in specs:
+        a, _, b = spec.partition(":")
+        if a not in runs or b not in runs:
+            raise SystemExit(f"--compare {spec}: both must be variant names ({', '.join(runs)})")
+        lats = {}
+        for lat in runs[a]:
+            def mean_of(name, key):
+                values = [x.get(key) for x in runs[name].get(lat, []) if x.get(key)]
+                return sum(values) / len(values) if values else None
+            ea, eb = mean_of(a, "steady_events_per_s"), mean_of(b, "steady_events_per_s")
+            ca, cb = mean_of(a, "cpu_s_per_10k"), mean_of(b, "cpu_s_per_10k")
+            lats[lat] = {"events_per_s_pct": round(100 * ea / eb) if ea and eb else None,
+                         "cpu_s_per_10k_pct": round(100 * cb / ca) if ca and cb else None}
+        out.append({"variant": a, "baseline": b, "latencies": lats})
+    return out
 
 
 def table(r):
@@ -1117,6 +1160,9 @@ def main():
                     help="compare daemon settings (SIDE: consumer or producer) with the defaults, in one run: "
                          "only the main backlog at 0 and 20 ms, --rounds times")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--compare", action="append", default=[], metavar="VARIANT:BASELINE",
+                    help="with --variant: print VARIANT's mean events/s and CPU-s per 10k as a share of BASELINE's "
+                         "('defaults' names the benchmark's own settings)")
     ap.add_argument("--partitions", type=int, default=PARTITIONS, help="of each input topic")
     ap.add_argument("--coalesce", action="store_true",
                     help="after the full run, coalescing on and off at 0, 20 and 200 ms (issue 13; ~10 min more)")

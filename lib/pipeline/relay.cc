@@ -36,7 +36,7 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
     // theirs stays in the transaction (a lost assignment, a failed commit)
     // leaves it: their next owner makes those outcomes again.
     if (!lost) commit_transaction_now();
-    if (txn_records_.any_from(revoked)) abort_transaction(&revoked);
+    if (txn_records_.any_from(revoked) && abort_open_transaction()) reproduce(&revoked);
   });
   if (options_.exactly_once)
     consumer_.commit_through([this](const rd_kafka_topic_partition_list_t* positions) {
@@ -206,6 +206,7 @@ bool Relay::publish_dead_letter(uint64_t id, Work& work) {
 }
 
 void Relay::retry_unpublished() {
+  if (reproduce_at_ && clock_.now() >= *reproduce_at_) reproduce(nullptr);
   for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
   for (size_t n = unpublished_.size(); n > 0 && !fatal_kafka_; --n) {
     uint64_t id = unpublished_.front();
@@ -218,9 +219,12 @@ void Relay::delivered(const InputCoordinates& input, int64_t event_timestamp_ms,
   if (options_.exactly_once) {
     // The transaction's commit fails on such a record and is aborted: its
     // records are produced again. The offset moved when it was released.
-    if (!error.empty())
-      log_.warn("outcome not acknowledged by Kafka; its transaction will abort",
-                {{"topic", input.topic}, {"partition", input.partition}, {"offset", input.offset}, {"error", error}});
+    // Said once per transaction (all its records may fail alike). May run
+    // on the commit thread: librdkafka's flush serves delivery reports.
+    if (!error.empty() && !txn_failure_logged_.exchange(true))
+      log_.warn("a record of the transaction was not acknowledged by Kafka; the transaction will abort",
+                {{"input_topic", input.topic}, {"input_partition", input.partition}, {"input_offset", input.offset},
+                 {"error", error}});
     return;
   }
   if (!error.empty()) {
@@ -275,6 +279,10 @@ void Relay::turn(milliseconds max_wait, bool consume) {
     consumer_.commit_finished(/*urgent=*/true);
   }
   client_.poll();
+  if (reproduce_at_) {
+    auto until = std::chrono::duration_cast<milliseconds>(*reproduce_at_ - clock_.now()) + milliseconds(1);
+    max_wait = std::clamp(until, milliseconds(0), max_wait);
+  }
   if (auto next = client_.next_wakeup()) {
     auto until = std::chrono::duration_cast<milliseconds>(*next - clock_.now()) + milliseconds(1);
     max_wait = std::clamp(until, milliseconds(0), max_wait);
@@ -321,26 +329,26 @@ void Relay::release(const PartitionKey& partition) {
     auto node = works_.find(order.front().second);
     Work& work = node->second;
     if (!work.done) return;  // the outcomes behind it wait for it
-    if (txn_state_ == TxnState::Committing) break;  // the next transaction takes it
+    // The next transaction takes it; or an aborted one's records go first.
+    if (txn_state_ == TxnState::Committing || reproduce_at_) break;
     const Outcome& outcome = work.outcome;
     if (dead_letter_due(work)) {
       auto queued = produce_in_transaction(/*dead_letter=*/true, work.event.input, -1, work.event.key, work.event.value,
                                            dead_letter_headers(work));
-      if (queued == kafka::Publisher::Queued::QueueFull) break;
-      if (queued == kafka::Publisher::Queued::Failed) return;
+      if (queued != kafka::Publisher::Queued::Ok) break;
       work.dead_letter_queued = true;
     }
     auto queued = produce_in_transaction(/*dead_letter=*/false, work.event.input, work.event.timestamp_ms,
                                          outcome_key(work), to_json(outcome), work.event.headers);
-    if (queued == kafka::Publisher::Queued::QueueFull) break;
-    if (queued == kafka::Publisher::Queued::Failed) return;
+    if (queued != kafka::Publisher::Queued::Ok) break;
     metrics_.outcome(outcome.operation, outcome.status);
     consumer_.offsets().finish(outcome.input.topic, outcome.input.partition, outcome.input.offset);
     works_.erase(node);
     order.pop_front();
   }
   if (!order.empty()) {
-    // Producer queue full, or a commit under way: tried again each turn.
+    // Producer queue full, a commit under way, or the transaction aborted
+    // (its records produced again): tried again each turn.
     if (!fatal_kafka_ && works_.at(order.front().second).done) blocked_.insert(partition);
     return;
   }
@@ -365,8 +373,10 @@ kafka::Publisher::Queued Relay::produce_in_transaction(bool dead_letter, const I
   if (queued == kafka::Publisher::Queued::Ok) {
     txn_records_.keep(dead_letter, input, timestamp_ms, key, value, headers);
   } else if (queued == kafka::Publisher::Queued::Failed) {
+    // Without a fatal error, the transaction is in an abortable state (a
+    // record of it failed, say): librdkafka refuses records until it ends.
     auto fatal = publisher_.fatal_error();
-    transaction_failed("produce", fatal ? *fatal : kafka::Publisher::TxnResult{kafka::Publisher::Txn::Fatal, error});
+    transaction_failed("produce", fatal ? *fatal : kafka::Publisher::TxnResult{kafka::Publisher::Txn::Abort, error});
   }
   return queued;
 }
@@ -375,6 +385,8 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
   using Txn = kafka::Publisher::Txn;
   using Result = kafka::Consumer::CommitResult;
   if (fatal_kafka_) return Result::Failed;  // nothing more is committed
+  // An aborted transaction's records go in before any offset is committed.
+  if (reproduce_at_) return Result::Failed;
   if (txn_state_ == TxnState::Idle) {
     // Offsets without outcomes (all dropped, say): a transaction of their own.
     auto begun = publisher_.begin_transaction();
@@ -421,13 +433,17 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
 
 void Relay::transaction_committed() {
   txn_state_ = TxnState::Idle;
+  txn_failure_logged_ = false;
   txn_records_.clear();
-  aborts_in_a_row_ = 0;
+  txn_failure_logged_ = false;
+  aborting_since_.reset();
+  reproduce_pause_ = kFirstReproducePause;
   metrics_.transaction(/*committed=*/true);
   metrics_.transaction_commit(std::chrono::duration<double>(clock_.now() - commit_started_).count());
 }
 
 bool Relay::commit_transaction_now() {
+  reproduce(nullptr);  // a revoke or a stop does not wait for the pause
   auto deadline = clock_.now() + options_.transaction_timeout;
   for (;;) {
     consumer_.commit_now();
@@ -449,25 +465,35 @@ void Relay::transaction_failed(const char* what, const kafka::Publisher::TxnResu
     fatal_kafka_ = true;
     return;
   }
-  // Abortable, or retried for too long: abort, and go again; but not for
-  // ever (an outcome the broker refuses each time, say): then stop, as
-  // at-least-once mode does when Kafka refuses an outcome.
-  constexpr int kMaxAbortsInARow = 5;
-  if (++aborts_in_a_row_ >= kMaxAbortsInARow) {
+  // Abortable, or retried for too long: abort, and produce the records
+  // again after a pause; but not for ever (a record the broker refuses each
+  // time, say): then stop, as at-least-once mode does when Kafka refuses an
+  // outcome.
+  auto now = clock_.now();
+  if (!aborting_since_) aborting_since_ = now;
+  if (now - *aborting_since_ >= options_.transaction_timeout) {
     log_.error("Kafka transactions keep failing; stopping",
-               {{"step", what}, {"error", result.error}, {"aborts_in_a_row", aborts_in_a_row_}});
+               {{"step", what}, {"error", result.error},
+                {"failing_for_ms", std::chrono::duration_cast<milliseconds>(now - *aborting_since_).count()}});
     fatal_kafka_ = true;
     return;
   }
-  log_.warn("Kafka transaction aborted; its outcomes are produced again", {{"step", what}, {"error", result.error}});
-  abort_transaction(nullptr);
+  if (!abort_open_transaction()) return;
+  log_.warn("Kafka transaction aborted; its records are produced again",
+            {{"step", what}, {"error", result.error},
+             {"in_ms", std::chrono::duration_cast<milliseconds>(reproduce_pause_).count()}});
+  reproduce_at_ = now + reproduce_pause_;
+  reproduce_pause_ = std::min(2 * reproduce_pause_, Clock::duration(kMaxReproducePause));
 }
 
-void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
+bool Relay::abort_open_transaction() {
   using Txn = kafka::Publisher::Txn;
   if (txn_state_ == TxnState::Committing && commit_.valid()) {
     // One transaction call at a time: the commit under way ends first.
-    if (commit_.get().result == Txn::Ok) return transaction_committed();
+    if (commit_.get().result == Txn::Ok) {
+      transaction_committed();
+      return true;
+    }
   }
   if (txn_state_ != TxnState::Idle) {
     txn_state_ = TxnState::Idle;
@@ -478,15 +504,29 @@ void Relay::abort_transaction(const kafka::Consumer::Partitions* dropping) {
     if (aborted.result != Txn::Ok) {
       // The producer cannot go on.
       transaction_failed("abort", {aborted.result == Txn::Fenced ? aborted.result : Txn::Fatal, aborted.error});
-      return;
+      return false;
     }
     metrics_.transaction(/*committed=*/false);
+    txn_failure_logged_ = false;
   }
-  for (const auto& r : txn_records_.take(dropping)) {
+  reproduce_at_ = clock_.now();  // unless the caller waits
+  return true;
+}
+
+void Relay::reproduce(const kafka::Consumer::Partitions* dropping) {
+  if (!reproduce_at_) return;
+  reproduce_at_.reset();
+  auto records = txn_records_.take(dropping);
+  for (auto r = records.begin(); r != records.end(); ++r) {
     for (;;) {
-      auto queued = produce_in_transaction(r.dead_letter, r.input, r.timestamp_ms, r.key, r.value, r.headers);
+      auto queued = produce_in_transaction(r->dead_letter, r->input, r->timestamp_ms, r->key, r->value, r->headers);
       if (queued == kafka::Publisher::Queued::Ok) break;
-      if (queued == kafka::Publisher::Queued::Failed) return;
+      if (queued == kafka::Publisher::Queued::Failed) {
+        // Aborted again (or stopping): the rest wait with the ones produced.
+        for (; r != records.end(); ++r)
+          txn_records_.keep(r->dead_letter, r->input, r->timestamp_ms, r->key, r->value, r->headers);
+        return;
+      }
       publisher_.poll(std::chrono::milliseconds(10));  // queue full: let it drain
     }
   }

@@ -117,9 +117,13 @@ class Relay {
                                                   const std::optional<std::string>& key, const std::string& value,
                                                   const TxnRecords::Headers& headers);
   kafka::Consumer::CommitResult commit_transaction(const rd_kafka_topic_partition_list_t* positions);
-  // Aborts the open transaction and produces its records again, but those of
+  // Aborts the open transaction, if any; its records stay kept, to be
+  // produced again from now on (reproduce_at_). False: the producer cannot
+  // go on (fatal_kafka_).
+  bool abort_open_transaction();
+  // Produces an aborted transaction's records again, but those of
   // `dropping` (partitions no longer ours).
-  void abort_transaction(const kafka::Consumer::Partitions* dropping);
+  void reproduce(const kafka::Consumer::Partitions* dropping);
   void transaction_failed(const char* what, const kafka::Publisher::TxnResult& result);
   void transaction_committed();
   // Commits everything released, waiting for it (a revoke, a stop): true
@@ -158,7 +162,16 @@ class Relay {
   std::future<kafka::Publisher::TxnResult> commit_;
   Clock::time_point commit_started_{};
   bool fenced_ = false;
-  int aborts_in_a_row_ = 0;  // a record the broker always refuses would abort forever
+  // After an abort the records wait before going in again (a pause that
+  // doubles up to a few seconds); transactions aborting for
+  // transaction_timeout with none committed stop the daemon (a record the
+  // broker always refuses would abort for ever).
+  static constexpr auto kFirstReproducePause = std::chrono::milliseconds(100);
+  static constexpr auto kMaxReproducePause = std::chrono::milliseconds(5000);
+  std::optional<Clock::time_point> reproduce_at_;  // set: an aborted transaction's records wait
+  Clock::duration reproduce_pause_ = kFirstReproducePause;
+  std::optional<Clock::time_point> aborting_since_;
+  std::atomic<bool> txn_failure_logged_{false};
 };
 
 }  // namespace sfmc

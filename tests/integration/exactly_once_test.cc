@@ -3,13 +3,16 @@
 // exactly one outcome per event across a kill -9, a broker restart and a
 // rebalance each way; the same run without it keeps its at-least-once
 // promises; and an instance fenced by another with its transactional.id
-// stops with exit code 3, losing nothing. Every wait polls with a deadline.
+// stops with exit code 3, losing nothing; an aborted transaction's records
+// are never read and go out again in a later one. Every wait polls with a
+// deadline.
 #include <doctest/doctest.h>
 #include <signal.h>
 
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "delivery_harness.h"
@@ -166,4 +169,94 @@ TEST_CASE("exactly-once: an instance fenced by another with its transactional.id
   auto outcomes = committed_outcomes(relay, workload);
   CHECK(outcomes.lost() == 0);
   CHECK(outcomes.duplicated() == 0);
+}
+
+// The outcome topic's records per input record {partition, offset}.
+std::map<std::pair<int, int64_t>, int> outcomes_per_input(const std::vector<Record>& records) {
+  std::map<std::pair<int, int64_t>, int> count;
+  for (const auto& record : records) {
+    rapidjson::Document outcome;
+    outcome.Parse(record.value.c_str());
+    const auto& input = outcome["input"];
+    ++count[{input["partition"].GetInt(), input["offset"].GetInt64()}];
+  }
+  return count;
+}
+
+// A dead-letter topic whose broker refuses every dead letter: the invalid
+// events' values are 1,500 bytes that do not compress, over its
+// max.message.bytes of 200; outcomes in the same transaction are written.
+// Produces the workload and then `invalid` such events over both
+// partitions; returns the input's end offsets.
+std::vector<int64_t> produce_with_refused_dead_letters(const RelayUnderTest& relay, const Workload& workload,
+                                                       int invalid) {
+  set_topic_config(relay.bootstrap, relay.dead_letters, "max.message.bytes", "200");
+  produce_workload(relay, workload);
+  uint32_t noise = 12345;
+  for (int i = 0; i < invalid; ++i) {
+    std::string value = "not an event ";
+    for (int c = 0; c < 1500; ++c) value += static_cast<char>('!' + (noise = noise * 1103515245 + 12345) % 90);
+    produce(relay.bootstrap, relay.input, "bad-" + std::to_string(i), value, i % 2);
+  }
+  auto ends = end_offsets(relay.bootstrap, relay.input, 2);
+  REQUIRE(ends[0] + ends[1] == workload.events() + invalid);
+  return ends;
+}
+
+RelayOptions with_dead_letters() {
+  RelayOptions o;
+  o.partitions = 2;
+  o.dead_letters = true;
+  o.extra_config = config(true);
+  return o;
+}
+
+TEST_CASE("exactly-once: an aborted transaction is never read, and its outcomes and dead letters go out once "
+          "in a later one") {
+  constexpr int kInvalid = 5;
+  const Workload workload(300, 30, 2);
+  RelayUnderTest relay(with_dead_letters());
+  // Each transaction with a dead letter fails and is aborted, until the
+  // topic takes them.
+  const auto ends = produce_with_refused_dead_letters(relay, workload, kInvalid);
+
+  auto aborted = [&] { return scrape_metrics(relay.admin_port())["sfmc_relay_transactions_total{result=\"aborted\"}"]; };
+  REQUIRE(eventually(90s, [&] { return aborted() >= 1; }));
+  set_topic_config(relay.bootstrap, relay.dead_letters, "max.message.bytes", "1048588");
+  REQUIRE(all_committed(relay, ends, kFinishDeadline));
+  CHECK(relay.daemon(0).running());
+  CHECK(aborted() >= 1);
+  CHECK(relay.log(0).find("Kafka transaction aborted; its records are produced again") != std::string::npos);
+
+  // read_committed: one outcome per input record, valid or not, and one
+  // dead letter per invalid event.
+  auto committed = outcomes_per_input(read_to_end(relay.bootstrap, relay.outcomes, 1, 120s));
+  CHECK(committed.size() == static_cast<size_t>(workload.events() + kInvalid));
+  CHECK(std::all_of(committed.begin(), committed.end(), [](const auto& entry) { return entry.second == 1; }));
+  auto letters = read_to_end(relay.bootstrap, relay.dead_letters, 1, 120s);
+  CHECK(letters.size() == static_cast<size_t>(kInvalid));
+  // read_uncommitted also finds the aborted transactions' outcomes: they
+  // were written, and only the abort kept them from being read.
+  auto written = read_to_end(relay.bootstrap, relay.outcomes, 1, 120s, /*committed_only=*/false);
+  MESSAGE("outcome records written: " << written.size() << ", committed: " << committed.size()
+                                      << ", aborted transactions: " << aborted());
+  CHECK(written.size() > committed.size());
+}
+
+TEST_CASE("exactly-once: transactions that keep aborting for 30 s stop the daemon (exit 1), nothing committed "
+          "past them") {
+  const Workload workload(100, 10, 2);
+  RelayUnderTest relay(with_dead_letters());
+  const auto ends = produce_with_refused_dead_letters(relay, workload, 2);
+  CHECK(relay.daemon(0).wait(120s) == 1);
+  CHECK(relay.log(0).find("Kafka transactions keep failing; stopping") != std::string::npos);
+  // Each partition's invalid event is its last: its offset is not committed,
+  // so a restart consumes it again; and no reader saw its outcome.
+  auto committed = committed_offsets(relay.bootstrap, relay.group, relay.input, 2);
+  CHECK(committed[0] < ends[0]);
+  CHECK(committed[1] < ends[1]);
+  for (const auto& [input, count] : outcomes_per_input(read_to_end(relay.bootstrap, relay.outcomes, 1, 60s))) {
+    CAPTURE(input.first);
+    CHECK(input.second < committed.at(static_cast<size_t>(input.first)));
+  }
 }

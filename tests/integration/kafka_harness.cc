@@ -22,6 +22,29 @@ std::string broker_bootstrap() {
   return bootstrap;
 }
 
+void set_topic_config(const std::string& bootstrap, const std::string& topic, const std::string& name,
+                      const std::string& value) {
+  auto admin = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));
+  std::unique_ptr<rd_kafka_ConfigResource_t, decltype(&rd_kafka_ConfigResource_destroy)> resource(
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()), &rd_kafka_ConfigResource_destroy);
+  if (kafka::Error error{rd_kafka_ConfigResource_add_incremental_config(
+          resource.get(), name.c_str(), RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, value.c_str())})
+    throw std::runtime_error(rd_kafka_error_string(error.get()));
+  kafka::Queue queue(rd_kafka_queue_new(admin.get()));
+  rd_kafka_ConfigResource_t* resources[] = {resource.get()};
+  rd_kafka_IncrementalAlterConfigs(admin.get(), resources, 1, nullptr, queue.get());
+  kafka::Event event(rd_kafka_queue_poll(queue.get(), 30000));
+  if (!event) throw std::runtime_error("IncrementalAlterConfigs timed out");
+  const auto* result = rd_kafka_event_IncrementalAlterConfigs_result(event.get());
+  if (!result || rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error(std::string("IncrementalAlterConfigs failed: ") + rd_kafka_event_error_string(event.get()));
+  size_t count = 0;
+  const auto** results = rd_kafka_IncrementalAlterConfigs_result_resources(result, &count);
+  for (size_t i = 0; i < count; ++i)
+    if (rd_kafka_ConfigResource_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      throw std::runtime_error("set " + name + " of " + topic + ": " + rd_kafka_ConfigResource_error_string(results[i]));
+}
+
 std::string unique_name(const std::string& prefix) {
   static std::atomic<int> counter{0};
   std::random_device random;

@@ -19,6 +19,10 @@ std::string unique_name(const std::string& prefix);
 
 void create_topic(const std::string& bootstrap, const std::string& topic, int partitions);
 
+// Sets one of a topic's configs (IncrementalAlterConfigs), e.g. max.message.bytes.
+void set_topic_config(const std::string& bootstrap, const std::string& topic, const std::string& name,
+                      const std::string& value);
+
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 void produce(const std::string& bootstrap, const std::string& topic, const std::optional<std::string>& key,

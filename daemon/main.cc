@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +29,8 @@
 #include "telemetry/metrics.h"
 #include "telemetry/log.h"
 #include "pipeline/relay.h"
+#include "pipeline/status_followup.h"
+#include "sfmc/status_client.h"
 #include "sfmc/client.h"
 #include "demo.h"
 #include "validate.h"
@@ -131,6 +134,31 @@ sfmc::RelayHooks systemd_hooks(std::function<void()> each_turn) {
           [] { sd_notify(0, "STOPPING=1\nSTATUS=finishing events in flight"); }};
 }
 
+// Delivery status follow-up: a member of the same group, on a thread of its
+// own, with its own producer (never transactional: a delivery record may
+// come twice), connections and tokens.
+struct FollowUp {
+  FollowUp(const sfmc::RelayConfig& config, sfmc::Metrics& metrics, sfmc::Logger& log,
+           const sfmc::kafka::Consumer::LogHook& kafka_log)
+      : consumer(config.consumer_properties, {config.status.followup_topic}, kafka_log, {}, /*buffered=*/1000),
+        publisher(without_transactions(config.producer_properties), kafka_log),
+        transport(config.status_http),
+        client(config.accounts, transport, clock, log, config.status_client),
+        engine(consumer, publisher, client, transport, metrics, log, config.status) {}
+
+  static sfmc::kafka::Properties without_transactions(sfmc::kafka::Properties properties) {
+    properties.erase("transactional.id");
+    return properties;
+  }
+
+  sfmc::SystemClock clock;
+  sfmc::kafka::Consumer consumer;
+  sfmc::kafka::Publisher publisher;
+  sfmc::CurlTransport transport;
+  sfmc::StatusClient client;
+  sfmc::StatusFollowUp engine;
+};
+
 int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::Logger& log,
         const std::atomic<bool>& stop, std::atomic<bool>& reload) {
   using namespace sfmc;
@@ -165,7 +193,25 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
                        {"outcome_topic", config.pipeline.outcome_topic},
                        {"max_in_flight", config.pipeline.max_in_flight},
                        {"admin", config.admin_listen.empty() ? "off" : config.admin_listen + " (port " + std::to_string(admin.port()) + ")"}});
-  switch (relay.run(stop)) {
+  std::unique_ptr<FollowUp> followup;
+  std::atomic<bool> followup_stop{false};
+  std::atomic<bool> followup_failed{false};
+  std::thread followup_thread;
+  if (!config.status.topic.empty()) {
+    followup = std::make_unique<FollowUp>(config, metrics, log, kafka_log);
+    followup_thread = std::thread([&] {
+      if (followup->engine.run(followup_stop)) return;
+      followup_failed = true;
+      kill(getpid(), SIGTERM);  // the whole daemon stops, and says so in its exit code
+    });
+  }
+  auto exit = relay.run(stop);
+  if (followup) {
+    followup_stop = true;
+    followup_thread.join();
+    if (followup_failed && exit == RelayExit::Stopped) exit = RelayExit::FatalKafka;
+  }
+  switch (exit) {
     case RelayExit::Stopped: return 0;
     case RelayExit::FatalKafka: return 1;
     case RelayExit::FatalConfig: return kExitConfig;

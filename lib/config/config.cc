@@ -223,6 +223,37 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
     }
     config.producer_properties["transactional.id"] = id;
   }
+  if (const Value* status = member(doc, "status")) {
+    config.status.topic = text(*status, "topic");
+    config.status.followup_topic = text(*status, "followup_topic");
+    if (const Value* schedule = member(*status, "schedule_ms")) {
+      config.status.schedule.clear();
+      for (const auto& step : schedule->GetArray()) {
+        std::chrono::milliseconds at(step.GetInt64());
+        if (!config.status.schedule.empty() && at <= config.status.schedule.back())
+          problems.push_back("/status/schedule_ms: steps must increase");
+        config.status.schedule.push_back(at);
+      }
+    }
+    config.status.lookup_window = std::chrono::milliseconds(
+        integer<int64_t>(status, "lookup_window_ms", config.status.lookup_window.count()));
+    config.status.retry_delay =
+        std::chrono::milliseconds(integer<int64_t>(status, "retry_ms", config.status.retry_delay.count()));
+    config.status.max_held = integer<size_t>(status, "max_held", config.status.max_held);
+    if (const Value* rate = member(*status, "max_requests_per_second"))
+      config.status_client.max_requests_per_second = rate->GetDouble();
+    config.status_client.max_in_flight = integer<size_t>(status, "max_connections", config.status_client.max_in_flight);
+    config.status_http = config.http;
+    config.status_http.max_connections = static_cast<long>(config.status_client.max_in_flight);
+    for (const auto& topic : config.input_topics)
+      if (topic == config.status.followup_topic)
+        problems.push_back("/status/followup_topic: '" + topic + "' is an input topic; it needs a topic of its own");
+    if (config.status.followup_topic == config.pipeline.outcome_topic ||
+        config.status.topic == config.pipeline.outcome_topic || config.status.topic == config.status.followup_topic)
+      problems.push_back("/status: topic, followup_topic and kafka.outcome_topic must differ");
+    config.pipeline.status_followup_topic = config.status.followup_topic;
+    config.pipeline.status_first_check = config.status.schedule.front();
+  }
   // Sends wait for a connection in the client, where they can merge.
   config.coalesce.max_calls = static_cast<size_t>(config.http.max_connections);
   config.decoder.prepare_merging = config.coalesce.enabled;

@@ -16,6 +16,7 @@
 #include "kafka/handles.h"
 #include "telemetry/log.h"
 #include "pipeline/relay.h"
+#include "pipeline/status_followup.h"
 #include "sfmc/account.h"
 #include "sfmc/client.h"
 
@@ -31,6 +32,11 @@ struct RelayConfig {
   CoalesceOptions coalesce;
   DecoderOptions decoder;
   RelayOptions pipeline;
+  // Delivery status follow-up (status.topic empty: off): its engine, its
+  // client, and its own connections.
+  StatusOptions status;
+  StatusClientOptions status_client;
+  CurlOptions status_http;
   LogLevel log_level = LogLevel::Info;
   bool mask_personal_data = true;
   std::string admin_listen = "127.0.0.1:9464";  // empty: no admin endpoint

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "core/delivery.h"
 #include "core/outcome_json.h"
 #include "core/operations.h"
 
@@ -81,6 +82,8 @@ void Relay::admit(InboundEvent event) {
     work.outcome.id = request.id;
     work.outcome.operation = std::string(info(request.operation).name);
     work.outcome.account = request.account;
+    if (request.operation == Operation::MessageContactSend || request.operation == Operation::MessageListSend)
+      work.message_id = request.path_parameter;
     if (!client_.has_account(request.account)) {
       metrics_.invalid_event("account");
       work.outcome.status = OutcomeStatus::Invalid;
@@ -145,7 +148,7 @@ void Relay::publish(uint64_t id) {
     work.done = true;
     return release({outcome.input.topic, outcome.input.partition});
   }
-  if (!publish_dead_letter(id, work)) return;
+  if (!publish_dead_letter(id, work) || !publish_status_checks(id, work)) return;
   std::string error;
   // The outcome keeps the event's key and headers (trace ids and the like).
   switch (publisher_.publish(error, options_.outcome_topic, outcome_key(work), to_json(outcome), work.event.headers,
@@ -184,6 +187,51 @@ std::vector<std::pair<std::string, std::string>> Relay::dead_letter_headers(cons
 
 std::optional<std::string> Relay::outcome_key(const Work& work) {
   return work.event.key ? work.event.key : std::optional<std::string>(work.outcome.id);
+}
+
+std::vector<std::pair<std::string, std::string>> Relay::status_checks(const Work& work) const {
+  std::vector<std::pair<std::string, std::string>> checks;
+  const Outcome& o = work.outcome;
+  if (options_.status_followup_topic.empty() ||
+      (o.status != OutcomeStatus::Accepted && o.status != OutcomeStatus::PartiallyAccepted))
+    return checks;
+  StatusCheck check{o.id, o.operation, o.account, {}, {}, {}, 0, 0, 0};
+  check.accepted_ms =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  check.due_ms = check.accepted_ms + options_.status_first_check.count();
+  if (!o.token_id.empty()) {
+    check.token_id = o.token_id;
+    check.message_id = work.message_id;
+    checks.emplace_back(o.token_id, to_json(check));
+    return checks;
+  }
+  for (const auto& key : o.message_keys) {  // the accepted ones
+    check.message_key = key;
+    checks.emplace_back(key, to_json(check));
+  }
+  return checks;
+}
+
+// At least once: the checks go before the outcome, and the event's offset
+// waits for all of them. False: they must wait (queue full) or cannot go.
+bool Relay::publish_status_checks(uint64_t id, Work& work) {
+  auto checks = status_checks(work);
+  const InputCoordinates& input = work.event.input;
+  for (; work.checks_queued < checks.size(); ++work.checks_queued) {
+    std::string error;
+    const auto& [key, value] = checks[work.checks_queued];
+    switch (publisher_.publish(error, options_.status_followup_topic, key, value, {}, input)) {
+      case kafka::Publisher::Queued::Ok:
+        consumer_.offsets().expect_another(input.topic, input.partition, input.offset);
+        continue;
+      case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return false;
+      case kafka::Publisher::Queued::Failed:
+        log_.error("cannot publish a status check; stopping", {{"event", work.outcome.id}, {"error", error}});
+        fatal_kafka_ = true;
+        return false;
+    }
+  }
+  return true;
 }
 
 bool Relay::publish_dead_letter(uint64_t id, Work& work) {
@@ -333,12 +381,18 @@ void Relay::release(const PartitionKey& partition) {
     if (txn_state_ == TxnState::Committing || reproduce_at_) break;
     const Outcome& outcome = work.outcome;
     if (dead_letter_due(work)) {
-      auto queued = produce_in_transaction(/*dead_letter=*/true, work.event.input, -1, work.event.key, work.event.value,
-                                           dead_letter_headers(work));
+      auto queued = produce_in_transaction(RecordTopic::DeadLetter, work.event.input, -1, work.event.key,
+                                           work.event.value, dead_letter_headers(work));
       if (queued != kafka::Publisher::Queued::Ok) break;
       work.dead_letter_queued = true;
     }
-    auto queued = produce_in_transaction(/*dead_letter=*/false, work.event.input, work.event.timestamp_ms,
+    auto checks = status_checks(work);
+    while (work.checks_queued < checks.size() &&
+           produce_in_transaction(RecordTopic::StatusCheck, work.event.input, -1, checks[work.checks_queued].first,
+                                  checks[work.checks_queued].second, {}) == kafka::Publisher::Queued::Ok)
+      ++work.checks_queued;
+    if (work.checks_queued < checks.size()) break;
+    auto queued = produce_in_transaction(RecordTopic::Outcome, work.event.input, work.event.timestamp_ms,
                                          outcome_key(work), to_json(outcome), work.event.headers);
     if (queued != kafka::Publisher::Queued::Ok) break;
     metrics_.outcome(outcome.operation, outcome.status);
@@ -355,7 +409,7 @@ void Relay::release(const PartitionKey& partition) {
   unreleased_.erase(part);
 }
 
-kafka::Publisher::Queued Relay::produce_in_transaction(bool dead_letter, const InputCoordinates& input,
+kafka::Publisher::Queued Relay::produce_in_transaction(RecordTopic topic, const InputCoordinates& input,
                                                        int64_t timestamp_ms, const std::optional<std::string>& key,
                                                        const std::string& value, const TxnRecords::Headers& headers) {
   if (txn_state_ == TxnState::Idle) {
@@ -368,10 +422,12 @@ kafka::Publisher::Queued Relay::produce_in_transaction(bool dead_letter, const I
     txn_state_ = TxnState::Open;
   }
   std::string error;
-  auto queued = publisher_.publish(error, dead_letter ? options_.dead_letter_topic : options_.outcome_topic, key, value,
-                                   headers, input, timestamp_ms);
+  const std::string& name = topic == RecordTopic::DeadLetter    ? options_.dead_letter_topic
+                           : topic == RecordTopic::StatusCheck ? options_.status_followup_topic
+                                                               : options_.outcome_topic;
+  auto queued = publisher_.publish(error, name, key, value, headers, input, timestamp_ms);
   if (queued == kafka::Publisher::Queued::Ok) {
-    txn_records_.keep(dead_letter, input, timestamp_ms, key, value, headers);
+    txn_records_.keep(topic, input, timestamp_ms, key, value, headers);
   } else if (queued == kafka::Publisher::Queued::Failed) {
     // Without a fatal error, the transaction is in an abortable state (a
     // record of it failed, say): librdkafka refuses records until it ends.
@@ -519,12 +575,12 @@ void Relay::reproduce(const kafka::Consumer::Partitions* dropping) {
   auto records = txn_records_.take(dropping);
   for (auto r = records.begin(); r != records.end(); ++r) {
     for (;;) {
-      auto queued = produce_in_transaction(r->dead_letter, r->input, r->timestamp_ms, r->key, r->value, r->headers);
+      auto queued = produce_in_transaction(r->topic, r->input, r->timestamp_ms, r->key, r->value, r->headers);
       if (queued == kafka::Publisher::Queued::Ok) break;
       if (queued == kafka::Publisher::Queued::Failed) {
         // Aborted again (or stopping): the rest wait with the ones produced.
         for (; r != records.end(); ++r)
-          txn_records_.keep(r->dead_letter, r->input, r->timestamp_ms, r->key, r->value, r->headers);
+          txn_records_.keep(r->topic, r->input, r->timestamp_ms, r->key, r->value, r->headers);
         return;
       }
       publisher_.poll(std::chrono::milliseconds(10));  // queue full: let it drain

@@ -18,13 +18,16 @@
 
 namespace sfmc {
 
+// Which of the relay's topics a record goes to.
+enum class RecordTopic : uint8_t { Outcome, DeadLetter, StatusCheck };
+
 class TxnRecords {
  public:
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  // One record as produced: to the dead-letter topic or the outcome topic.
+  // One record as produced.
   struct Record {
-    bool dead_letter = false;
+    RecordTopic topic = RecordTopic::Outcome;
     InputCoordinates input;
     int64_t timestamp_ms = -1;
     std::optional<std::string> key;
@@ -32,9 +35,9 @@ class TxnRecords {
     Headers headers;
   };
 
-  void keep(bool dead_letter, const InputCoordinates& input, int64_t timestamp_ms,
+  void keep(RecordTopic topic, const InputCoordinates& input, int64_t timestamp_ms,
             const std::optional<std::string>& key, std::string_view value, const Headers& headers) {
-    Entry entry{dead_letter, partition_index(input), input.offset, timestamp_ms, bytes_.size(), key.has_value(),
+    Entry entry{topic, partition_index(input), input.offset, timestamp_ms, bytes_.size(), key.has_value(),
                 static_cast<uint32_t>(headers.size())};
     put(key ? *key : std::string_view());
     put(value);
@@ -72,7 +75,7 @@ class TxnRecords {
       const auto& [topic, partition] = partitions_[entry.partition];
       if (dropping && dropping->count(partitions_[entry.partition]) > 0) continue;
       Record& r = records.emplace_back();
-      r.dead_letter = entry.dead_letter;
+      r.topic = entry.topic;
       r.input = {topic, partition, entry.offset};
       r.timestamp_ms = entry.timestamp_ms;
       size_t at = entry.at;
@@ -90,7 +93,7 @@ class TxnRecords {
 
  private:
   struct Entry {
-    bool dead_letter;
+    RecordTopic topic;
     uint32_t partition;  // in partitions_
     int64_t offset;
     int64_t timestamp_ms;

@@ -93,7 +93,25 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                               .Name("sfmc_relay_transaction_commit_seconds")
                               .Help("Time to commit a Kafka transaction: its input offsets and outcome records")
                               .Register(registry)
-                              .Add({}, kLatencyBuckets)) {
+                              .Add({}, kLatencyBuckets)),
+      status_checks_family_(prometheus::BuildCounter()
+                                .Name("sfmc_relay_status_checks_total")
+                                .Help("Delivery status lookups done, by result (final, pending, retry, dropped)")
+                                .Register(registry)),
+      delivery_states_family_(prometheus::BuildCounter()
+                                  .Name("sfmc_relay_delivery_states_total")
+                                  .Help("Delivery records published, by operation and state")
+                                  .Register(registry)),
+      followup_lag_(prometheus::BuildGauge()
+                        .Name("sfmc_relay_status_followup_lag_seconds")
+                        .Help("How long the oldest due status lookup has been waiting (0: none late)")
+                        .Register(registry)
+                        .Add({})),
+      status_held_(prometheus::BuildGauge()
+                       .Name("sfmc_relay_status_checks_held")
+                       .Help("Status checks read from the follow-up topic and waiting in memory for their time")
+                       .Register(registry)
+                       .Add({})) {
   auto& duration = prometheus::BuildHistogram()
                        .Name("sfmc_relay_sfmc_request_duration_seconds")
                        .Help("Duration of HTTP requests to SFMC's send routes, by operation")
@@ -159,6 +177,26 @@ void Metrics::cooldown(const std::string& account) {
 void Metrics::set_lag(const std::string& topic, int32_t partition, double lag) {
   std::lock_guard lock(lag_mutex_);
   lag_family_.Add({{"topic", topic}, {"partition", std::to_string(partition)}}).Set(lag);
+}
+
+void Metrics::status_check(std::string_view result) {
+  std::lock_guard lock(status_mutex_);
+  std::string key = std::string("check\0", 6).append(result);
+  auto it = status_cache_.find(key);
+  if (it == status_cache_.end())
+    it = status_cache_.emplace(key, &status_checks_family_.Add({{"result", std::string(result)}})).first;
+  it->second->Increment();
+}
+
+void Metrics::delivery_state(std::string_view operation, std::string_view state) {
+  std::lock_guard lock(status_mutex_);
+  std::string key = std::string(operation).append(1, '\0').append(state);
+  auto it = status_cache_.find(key);
+  if (it == status_cache_.end())
+    it = status_cache_
+             .emplace(key, &delivery_states_family_.Add({{"operation", std::string(operation)}, {"state", std::string(state)}}))
+             .first;
+  it->second->Increment();
 }
 
 }  // namespace sfmc

@@ -45,6 +45,13 @@ class Metrics {
   // how long a commit took (offsets sent, records flushed, committed).
   void transaction(bool committed) { (committed ? transactions_committed_ : transactions_aborted_).Increment(); }
   void transaction_commit(double seconds) { transaction_commit_.Observe(seconds); }
+  // Delivery status follow-up (its own thread): a lookup's result (final,
+  // pending, retry, dropped), the states lookups found by operation, how late
+  // the oldest due lookup is, and how many wait in memory.
+  void status_check(std::string_view result);
+  void delivery_state(std::string_view operation, std::string_view state);
+  void set_followup_lag(double seconds) { followup_lag_.Set(seconds); }
+  void set_status_held(double n) { status_held_.Set(n); }
 
  private:
   prometheus::Counter& events_consumed_;
@@ -68,6 +75,12 @@ class Metrics {
   prometheus::Counter& transactions_committed_;
   prometheus::Counter& transactions_aborted_;
   prometheus::Histogram& transaction_commit_;
+  prometheus::Family<prometheus::Counter>& status_checks_family_;
+  prometheus::Family<prometheus::Counter>& delivery_states_family_;
+  prometheus::Gauge& followup_lag_;
+  prometheus::Gauge& status_held_;
+  std::map<std::string, prometheus::Counter*, std::less<>> status_cache_;
+  std::mutex status_mutex_;  // the follow-up runs on a thread of its own
   // Counters by label value, resolved on first use (values are bounded).
   std::map<std::string, prometheus::Counter*> cache_;
   std::mutex lag_mutex_;  // lag arrives on librdkafka's statistics thread

@@ -50,6 +50,11 @@ std::string consumer_properties() {
 
 RelayUnderTest::RelayUnderTest(RelayOptions options)
     : bootstrap(options.bootstrap.empty() ? broker_bootstrap() : options.bootstrap),
+      sim([&] {
+        sim::SimOptions sim_options;
+        sim_options.status_delay = options.sim_status_delay;
+        return sim_options;
+      }()),
       options_(std::move(options)),
       dir_(std::filesystem::temp_directory_path() / unique_name("relay")) {
   std::filesystem::create_directories(dir_);

@@ -23,6 +23,7 @@ struct RelayOptions {
   std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
   std::string bootstrap;     // empty: the ctest fixture's broker
   std::string sim_faults;    // faults JSON the simulator has from the start (before the daemon's first call)
+  std::chrono::milliseconds sim_status_delay{0};  // the simulator's status routes say queued until then
 };
 
 class RelayUnderTest {

@@ -5,14 +5,15 @@
 #include "pipeline/txn_records.h"
 
 using sfmc::InputCoordinates;
+using sfmc::RecordTopic;
 using sfmc::TxnRecords;
 
 TEST_CASE("kept transaction records come back whole, in order, but those of dropped partitions") {
   TxnRecords records;
-  records.keep(false, {"in", 0, 10}, 1700000000000, std::string("key-1"), "outcome 1", {{"traceparent", "00-ab"}});
-  records.keep(true, {"in", 1, 20}, -1, std::nullopt, std::string(70000, 'x'), {{"a", ""}, {"", "b"}});
-  records.keep(false, {"in", 1, 20}, -1, std::string(), "", {});
-  records.keep(false, {"other", 0, 30}, 5, std::string("k"), "outcome 4", {});
+  records.keep(RecordTopic::Outcome, {"in", 0, 10}, 1700000000000, std::string("key-1"), "outcome 1", {{"traceparent", "00-ab"}});
+  records.keep(RecordTopic::DeadLetter, {"in", 1, 20}, -1, std::nullopt, std::string(70000, 'x'), {{"a", ""}, {"", "b"}});
+  records.keep(RecordTopic::Outcome, {"in", 1, 20}, -1, std::string(), "", {});
+  records.keep(RecordTopic::Outcome, {"other", 0, 30}, 5, std::string("k"), "outcome 4", {});
   CHECK(records.size() == 4);
 
   using Partitions = std::set<std::pair<std::string, int32_t>>;
@@ -23,7 +24,7 @@ TEST_CASE("kept transaction records come back whole, in order, but those of drop
   auto back = records.take(&dropping);
   CHECK(records.empty());
   REQUIRE(back.size() == 3);
-  CHECK_FALSE(back[0].dead_letter);
+  CHECK(back[0].topic == RecordTopic::Outcome);
   CHECK(back[0].input.topic == "in");
   CHECK(back[0].input.partition == 0);
   CHECK(back[0].input.offset == 10);
@@ -31,7 +32,7 @@ TEST_CASE("kept transaction records come back whole, in order, but those of drop
   CHECK(back[0].key == std::optional<std::string>("key-1"));
   CHECK(back[0].value == "outcome 1");
   CHECK(back[0].headers == TxnRecords::Headers{{"traceparent", "00-ab"}});
-  CHECK(back[1].dead_letter);
+  CHECK(back[1].topic == RecordTopic::DeadLetter);
   CHECK(back[1].input.offset == 20);
   CHECK_FALSE(back[1].key.has_value());  // no key is not an empty key
   CHECK(back[1].value == std::string(70000, 'x'));
@@ -41,7 +42,7 @@ TEST_CASE("kept transaction records come back whole, in order, but those of drop
   CHECK(back[2].headers.empty());
 
   // Cleared, it keeps records again from scratch.
-  records.keep(false, {"in", 3, 1}, -1, std::nullopt, "again", {});
+  records.keep(RecordTopic::Outcome, {"in", 3, 1}, -1, std::nullopt, "again", {});
   auto again = records.take<Partitions>(nullptr);
   REQUIRE(again.size() == 1);
   CHECK(again[0].input.partition == 3);

@@ -1,0 +1,89 @@
+// Delivery status follow-up: after SFMC accepted a send, where did the
+// message go? Kafka is the memory. The send path puts a StatusCheck on the
+// follow-up topic for each accepted recipient (messageKey) or MobileConnect
+// send (tokenId); this engine, a member of the same consumer group on a
+// thread of its own, reads them back, holds each until it is due, looks it
+// up on SFMC's status route, publishes what it found to the status topic
+// and, unless that was the last look, the next check (the schedule's next
+// step) to the follow-up topic, before its offset is committed. A crash
+// consumes the uncommitted checks again: none is lost, and a delivery
+// record may come twice.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/delivery.h"
+#include "http/transport.h"
+#include "kafka/consumer.h"
+#include "kafka/publisher.h"
+#include "pipeline/wake_pipe.h"
+#include "sfmc/status_client.h"
+#include "telemetry/log.h"
+#include "telemetry/metrics.h"
+
+namespace sfmc {
+
+struct StatusOptions {
+  std::string topic;           // delivery records; empty: no follow-up
+  std::string followup_topic;  // pending checks
+  // When to look, after SFMC accepted the send.
+  std::vector<std::chrono::milliseconds> schedule{std::chrono::seconds(30), std::chrono::minutes(2),
+                                                  std::chrono::minutes(10), std::chrono::hours(1)};
+  // SFMC answers lookups for about three days after the send.
+  std::chrono::milliseconds lookup_window{std::chrono::hours(72)};
+  // A lookup SFMC did not answer (429, 5xx, no connection) goes again after this.
+  std::chrono::milliseconds retry_delay{std::chrono::seconds(30)};
+  // Checks held in memory for their time; past it the follow-up topic's
+  // records wait in Kafka (the consumer pauses when its buffer stays full).
+  size_t max_held = 10000;
+};
+
+// Unix time in ms (the checks' due times survive restarts and hosts).
+int64_t unix_ms_now();
+
+class StatusFollowUp {
+ public:
+  StatusFollowUp(kafka::Consumer& consumer, kafka::Publisher& publisher, StatusClient& client,
+                 HttpTransport& transport, Metrics& metrics, Logger& log, StatusOptions options);
+
+  // Until `stop`; then what was looked up is published and committed.
+  // False: Kafka refused a record (logged), and the follow-up stopped.
+  bool run(const std::atomic<bool>& stop);
+
+ private:
+  struct Held {
+    StatusCheck check;
+    InputCoordinates input;
+    bool looking = false;
+  };
+
+  void turn(std::chrono::milliseconds max_wait);
+  void admit(InboundEvent event);
+  void look_up_due(int64_t now_ms);
+  void answered(uint64_t id, StatusAnswer answer);
+  // Publishes `value` for the check's input record; its offset is done
+  // when every record published for it is acknowledged.
+  bool publish(const std::string& topic, const std::string& key, const std::string& value,
+               const InputCoordinates& input, bool first);
+  void drop(const kafka::Consumer::Partitions& partitions);
+
+  kafka::Consumer& consumer_;
+  kafka::Publisher& publisher_;
+  StatusClient& client_;
+  HttpTransport& transport_;
+  Metrics& metrics_;
+  Logger& log_;
+  StatusOptions options_;
+  WakePipe wake_;
+  std::unordered_map<uint64_t, Held> held_;
+  std::multimap<int64_t, uint64_t> due_;  // due_ms -> held
+  uint64_t next_id_ = 1;
+  bool failed_ = false;  // Kafka refused a record: stop, leaving its offset uncommitted
+};
+
+}  // namespace sfmc

@@ -1,0 +1,83 @@
+// Looks up delivery status on SFMC's status routes, for the follow-up (the
+// `status` configuration), on the caller's thread. Apart from the send
+// client on purpose: its own transport (so its connections are never the
+// sends'), its own token per account (same credentials and scope; the
+// status routes need sms_read / email_read), and its own rate limit per
+// account, since SFMC says these routes are "for infrequent verification".
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/delivery.h"
+#include "http/transport.h"
+#include "telemetry/log.h"
+#include "sfmc/account.h"
+#include "sfmc/rate_limiter.h"
+#include "sfmc/status.h"
+#include "sfmc/token.h"
+
+namespace sfmc {
+
+struct StatusClientOptions {
+  double max_requests_per_second = 5;  // per account; 0: unlimited
+  size_t max_in_flight = 2;            // lookups at once, all accounts
+};
+
+class StatusClient {
+ public:
+  using Done = std::function<void(StatusAnswer)>;
+
+  StatusClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
+               Logger& log, StatusClientOptions options);
+
+  bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
+  // Queues a lookup; `done` runs from a later poll() or the transport's
+  // poll(). An unknown account answers at once (not retryable).
+  void lookup(const StatusCheck& check, Done done);
+  // Starts what tokens, the rate limits and max_in_flight allow.
+  void poll();
+  // When poll() next has something to do (nullopt: only transport events).
+  std::optional<Clock::time_point> next_wakeup() const { return wake_at_; }
+  size_t waiting() const;
+
+  // The route of a check, without the host: "/messaging/v1/sms/messages/KEY"
+  // or "/sms/v1/messageContact/ID/deliveries/TOKEN".
+  static std::string path(const StatusCheck& check);
+
+ private:
+  struct Lookup {
+    StatusCheck check;
+    Done done;
+    bool retried_after_401 = false;
+  };
+  struct Account {
+    Account(const AccountConfig& c, double rate) : config(c), bucket(rate, 1) {}
+    AccountConfig config;
+    std::optional<AccessToken> token;
+    bool fetching = false;
+    Clock::time_point token_retry_at{};
+    std::string token_error;  // the last refusal, told to the lookups that wait
+    TokenBucket bucket;
+    std::deque<Lookup> waiting;
+  };
+
+  void pump(Account& account, Clock::time_point now);
+  void fetch_token(Account& account);
+  void start(Account& account, Lookup lookup);
+
+  std::map<std::string, Account> accounts_;
+  HttpTransport& transport_;
+  Clock& clock_;
+  Logger& log_;
+  StatusClientOptions options_;
+  size_t in_flight_ = 0;
+  std::optional<Clock::time_point> wake_at_;
+};
+
+}  // namespace sfmc

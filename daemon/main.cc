@@ -136,16 +136,22 @@ sfmc::RelayHooks systemd_hooks(std::function<void()> each_turn) {
 
 // Delivery status follow-up: a member of the same group, on a thread of its
 // own, with its own producer (never transactional: a delivery record may
-// come twice), connections and tokens.
+// come twice) and connections; the sends' tokens.
 struct FollowUp {
-  FollowUp(const sfmc::RelayConfig& config, sfmc::Metrics& metrics, sfmc::Logger& log,
+  FollowUp(const sfmc::RelayConfig& config, sfmc::TokenShelf& tokens, sfmc::Metrics& metrics, sfmc::Logger& log,
            const sfmc::kafka::Consumer::LogHook& kafka_log)
-      : consumer(config.consumer_properties, {config.status.followup_topic}, kafka_log, {}, /*buffered=*/1000),
+      : consumer(own_member(config.consumer_properties), {config.status.followup_topic}, kafka_log, {},
+                 /*buffered=*/1000),
         publisher(without_transactions(config.producer_properties), kafka_log),
         transport(config.status_http),
-        client(config.accounts, transport, clock, log, config.status_client),
+        client(config.accounts, transport, clock, tokens, config.status_client),
         engine(consumer, publisher, client, transport, metrics, log, config.status) {}
 
+  // A member of its own: static membership needs an instance id apart.
+  static sfmc::kafka::Properties own_member(sfmc::kafka::Properties properties) {
+    if (auto id = properties.find("group.instance.id"); id != properties.end()) id->second += "-status";
+    return properties;
+  }
   static sfmc::kafka::Properties without_transactions(sfmc::kafka::Properties properties) {
     properties.erase("transactional.id");
     return properties;
@@ -176,6 +182,8 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   CurlTransport transport(config.http);
   SfmcClient client(config.accounts, transport, clock, metrics, log, config.retry, std::random_device{}(),
                     config.coalesce);
+  TokenShelf tokens;  // the send client's tokens, for status lookups
+  if (!config.status.topic.empty()) client.share_tokens(tokens);
   EventDecoder decoder(config.decoder);
   kafka::Consumer consumer(
       config.consumer_properties, config.input_topics, kafka_log,
@@ -198,7 +206,7 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   std::atomic<bool> followup_failed{false};
   std::thread followup_thread;
   if (!config.status.topic.empty()) {
-    followup = std::make_unique<FollowUp>(config, metrics, log, kafka_log);
+    followup = std::make_unique<FollowUp>(config, tokens, metrics, log, kafka_log);
     followup_thread = std::thread([&] {
       if (followup->engine.run(followup_stop)) return;
       followup_failed = true;

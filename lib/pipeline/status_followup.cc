@@ -58,7 +58,8 @@ void StatusFollowUp::turn(milliseconds max_wait) {
   consumer_.commit_finished(/*urgent=*/false);
   metrics_.set_status_held(static_cast<double>(held_.size()));
   metrics_.set_followup_lag(due_.empty() || due_.begin()->first > now ? 0.0 : (now - due_.begin()->first) / 1000.0);
-  if (!due_.empty()) max_wait = std::clamp(milliseconds(due_.begin()->first - now + 1), milliseconds(0), max_wait);
+  if (!due_.empty() && client_.waiting() < kQueued)  // else the client's wake-up or an answer comes first
+    max_wait = std::clamp(milliseconds(due_.begin()->first - now + 1), milliseconds(0), max_wait);
   if (auto next = client_.next_wakeup()) {
     auto until = std::chrono::duration_cast<milliseconds>(*next - std::chrono::steady_clock::now()) + milliseconds(1);
     max_wait = std::clamp(until, milliseconds(0), max_wait);
@@ -82,8 +83,6 @@ void StatusFollowUp::admit(InboundEvent event) {
 }
 
 void StatusFollowUp::look_up_due(int64_t now_ms) {
-  // A few at a time: the rest stay here, where their lateness shows.
-  constexpr size_t kQueued = 16;
   while (!due_.empty() && due_.begin()->first <= now_ms && client_.waiting() < kQueued) {
     uint64_t id = due_.begin()->second;
     due_.erase(due_.begin());

@@ -72,6 +72,10 @@ class StatusFollowUp {
                const InputCoordinates& input, bool first);
   void drop(const kafka::Consumer::Partitions& partitions);
 
+  // Due checks handed to the client a few at a time: the rest stay in
+  // due_, where their lateness shows.
+  static constexpr size_t kQueued = 16;
+
   kafka::Consumer& consumer_;
   kafka::Publisher& publisher_;
   StatusClient& client_;

@@ -229,6 +229,7 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
   metrics_.token_request(std::holds_alternative<AccessToken>(read));
   if (auto* token = std::get_if<AccessToken>(&read)) {
     account.token = std::move(*token);
+    if (shelf_) shelf_->put(account.config.name, *account.token);
     account.token_failures = 0;
     account.token_outage.up(now);
   } else {
@@ -380,6 +381,12 @@ void SfmcClient::poll() {
     // A failed token request is repeated whether or not sends wait, so an
     // outage is seen to last and to end, and readiness follows.
     if (account.token_failures > 0) fetch_token(account);
+    std::string refused;
+    if (shelf_ && shelf_->take_want(name, refused)) {
+      if (account.token && !refused.empty() && account.token->value == refused) account.token.reset();
+      if (!account.token || now >= account.token->refresh_at) fetch_token(account);
+      else shelf_->put(name, *account.token);
+    }
   }
   pump_all();
 }

@@ -31,6 +31,7 @@
 #include "sfmc/account.h"
 #include "sfmc/rate_limiter.h"
 #include "sfmc/token.h"
+#include "sfmc/token_shelf.h"
 
 namespace sfmc {
 
@@ -84,6 +85,9 @@ class SfmcClient {
              Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce = {});
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
+  // Puts every token this client gets on `shelf`, and fetches one when the
+  // shelf's other side asks (see token_shelf.h).
+  void share_tokens(TokenShelf& shelf) { shelf_ = &shelf; }
 
   // Queues the send; `done` runs from a later poll() or from the transport's
   // poll(), on the caller's thread. A send that can merge goes at the next
@@ -188,6 +192,7 @@ class SfmcClient {
   uint64_t next_id_ = 1;
   int token_requests_ = 0;
   std::optional<std::string> fatal_;
+  TokenShelf* shelf_ = nullptr;
 };
 
 }  // namespace sfmc

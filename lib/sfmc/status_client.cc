@@ -5,9 +5,9 @@
 namespace sfmc {
 
 StatusClient::StatusClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport,
-                           Clock& clock, Logger& log, StatusClientOptions options)
-    : transport_(transport), clock_(clock), log_(log), options_(options) {
-  for (const auto& [name, config] : accounts) accounts_.try_emplace(name, config, options_.max_requests_per_second);
+                           Clock& clock, TokenShelf& tokens, StatusClientOptions options)
+    : transport_(transport), clock_(clock), tokens_(tokens), options_(options) {
+  for (const auto& [name, config] : accounts) accounts_.try_emplace(name, options_.max_requests_per_second);
 }
 
 std::string StatusClient::path(const StatusCheck& check) {
@@ -39,17 +39,16 @@ size_t StatusClient::waiting() const {
 void StatusClient::poll() {
   auto now = clock_.now();
   wake_at_.reset();
-  for (auto& [name, account] : accounts_) pump(account, now);
+  for (auto& [name, account] : accounts_) pump(name, account, now);
 }
 
-void StatusClient::pump(Account& account, Clock::time_point now) {
+void StatusClient::pump(const std::string& name, Account& account, Clock::time_point now) {
   if (account.waiting.empty()) return;
-  if (!account.token || now >= account.token->refresh_at) fetch_token(account);
-  if (!account.token || now >= account.token->expires_at) {
-    if (!account.fetching && account.token_retry_at > now && (!wake_at_ || account.token_retry_at < *wake_at_))
-      wake_at_ = account.token_retry_at;
-    return;  // the token's arrival wakes the poll
-  }
+  auto token = tokens_.get(name);
+  if (token && token->value == account.refused) token.reset();
+  if (!token || now >= token->refresh_at) tokens_.want(name, account.refused);
+  if (!token || now >= token->expires_at) return;  // the caller polls again soon
+  account.refused.clear();
   while (!account.waiting.empty() && in_flight_ < options_.max_in_flight) {
     if (!account.bucket.try_take(now)) {
       auto at = account.bucket.next_available(now);
@@ -58,21 +57,21 @@ void StatusClient::pump(Account& account, Clock::time_point now) {
     }
     Lookup lookup = std::move(account.waiting.front());
     account.waiting.pop_front();
-    start(account, std::move(lookup));
+    start(name, account, *token, std::move(lookup));
   }
 }
 
-void StatusClient::start(Account& account, Lookup lookup) {
+void StatusClient::start(const std::string& name, Account& account, const AccessToken& token, Lookup lookup) {
   ++in_flight_;
-  HttpRequest request{"GET", account.token->rest_base_url + path(lookup.check),
-                      {"Accept: application/json", "Authorization: Bearer " + account.token->value}, {}};
-  std::string used = account.token->value;
-  transport_.start(std::move(request), [this, &account, lookup = std::move(lookup),
-                                        used = std::move(used)](HttpResponse response) mutable {
+  HttpRequest request{"GET", token.rest_base_url + path(lookup.check),
+                      {"Accept: application/json", "Authorization: Bearer " + token.value}, {}};
+  transport_.start(std::move(request), [this, &name, &account, lookup = std::move(lookup),
+                                        used = token.value](HttpResponse response) mutable {
     --in_flight_;
     if (response.status == 401 && !lookup.retried_after_401) {
-      // The token expired early or was revoked: a new one, and once more.
-      if (account.token && account.token->value == used) account.token.reset();
+      // Expired early or revoked: another token, and once more.
+      account.refused = used;
+      tokens_.want(name, used);
       lookup.retried_after_401 = true;
       account.waiting.push_front(std::move(lookup));
       return;
@@ -82,28 +81,6 @@ void StatusClient::start(Account& account, Lookup lookup) {
                                  : read_message_status(response.status, response.body);
     if (response.status == 0 && answer.error.empty()) answer.error = response.transport_error;
     lookup.done(std::move(answer));
-  });
-}
-
-void StatusClient::fetch_token(Account& account) {
-  if (account.fetching || clock_.now() < account.token_retry_at) return;
-  account.fetching = true;
-  transport_.start(token_request(account.config), [this, &account](HttpResponse response) {
-    account.fetching = false;
-    auto now = clock_.now();
-    auto read = read_token_response(response, account.config, now);
-    if (auto* token = std::get_if<AccessToken>(&read)) {
-      account.token = std::move(*token);
-      account.token_error.clear();
-      return;
-    }
-    const auto& error = std::get<TokenError>(read);
-    if (error.message != account.token_error)
-      log_.warn("status lookups: SFMC refused a token; retrying",
-                {{"account", account.config.name}, {"error", error.message}});
-    account.token_error = error.message;
-    // Sends fetch their own tokens with backoff; lookups are in no hurry.
-    account.token_retry_at = now + std::chrono::seconds(error.retry_after_s.value_or(5));
   });
 }
 

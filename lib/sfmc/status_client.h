@@ -1,9 +1,10 @@
 // Looks up delivery status on SFMC's status routes, for the follow-up (the
 // `status` configuration), on the caller's thread. Apart from the send
 // client on purpose: its own transport (so its connections are never the
-// sends'), its own token per account (same credentials and scope; the
-// status routes need sms_read / email_read), and its own rate limit per
-// account, since SFMC says these routes are "for infrequent verification".
+// sends') and its own rate limit per account, since SFMC says these routes
+// are "for infrequent verification". It uses the send client's tokens,
+// through a TokenShelf (the status routes need the scopes sms_read /
+// email_read).
 #pragma once
 
 #include <chrono>
@@ -16,11 +17,10 @@
 #include "core/clock.h"
 #include "core/delivery.h"
 #include "http/transport.h"
-#include "telemetry/log.h"
 #include "sfmc/account.h"
 #include "sfmc/rate_limiter.h"
 #include "sfmc/status.h"
-#include "sfmc/token.h"
+#include "sfmc/token_shelf.h"
 
 namespace sfmc {
 
@@ -34,13 +34,14 @@ class StatusClient {
   using Done = std::function<void(StatusAnswer)>;
 
   StatusClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-               Logger& log, StatusClientOptions options);
+               TokenShelf& tokens, StatusClientOptions options);
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
   // Queues a lookup; `done` runs from a later poll() or the transport's
   // poll(). An unknown account answers at once (not retryable).
   void lookup(const StatusCheck& check, Done done);
-  // Starts what tokens, the rate limits and max_in_flight allow.
+  // Starts what tokens, the rate limits and max_in_flight allow; asks the
+  // shelf for a token where one is missing.
   void poll();
   // When poll() next has something to do (nullopt: only transport events).
   std::optional<Clock::time_point> next_wakeup() const { return wake_at_; }
@@ -57,24 +58,19 @@ class StatusClient {
     bool retried_after_401 = false;
   };
   struct Account {
-    Account(const AccountConfig& c, double rate) : config(c), bucket(rate, 1) {}
-    AccountConfig config;
-    std::optional<AccessToken> token;
-    bool fetching = false;
-    Clock::time_point token_retry_at{};
-    std::string token_error;  // the last refusal, told to the lookups that wait
+    explicit Account(double rate) : bucket(rate, 1) {}
     TokenBucket bucket;
+    std::string refused;  // the token SFMC last answered 401 to: wait for another
     std::deque<Lookup> waiting;
   };
 
-  void pump(Account& account, Clock::time_point now);
-  void fetch_token(Account& account);
-  void start(Account& account, Lookup lookup);
+  void pump(const std::string& name, Account& account, Clock::time_point now);
+  void start(const std::string& name, Account& account, const AccessToken& token, Lookup lookup);
 
   std::map<std::string, Account> accounts_;
   HttpTransport& transport_;
   Clock& clock_;
-  Logger& log_;
+  TokenShelf& tokens_;
   StatusClientOptions options_;
   size_t in_flight_ = 0;
   std::optional<Clock::time_point> wake_at_;

@@ -192,7 +192,7 @@ class Bench:
         # lz4; a 4 MiB prefetch with a 10 ms fetch.queue.backoff.ms).
         self.producer_properties = {}
         self.consumer_properties = {}
-        self.overrides = {}  # --variant: {"consumer"|"producer"|"pipeline"|"http"|"log": {key: value}}
+        self.overrides = {}  # --variant: {"consumer"|"producer"|"pipeline"|"http"|"log"|"status": {key: value}}
         # The benchmark's own daemon settings; the coalescing section puts
         # the daemon's defaults in their place.
         self.pipeline_settings = {"max_in_flight": WINDOW, "ordering": "key"}
@@ -314,6 +314,10 @@ class Bench:
         config["pipeline"].update(o.get("pipeline", {}))
         config["http"].update(o.get("http", {}))
         config["log"].update(o.get("log", {}))
+        if "status" in o:  # the delivery status follow-up, on topics of this run's own
+            status = {"topic": self.name("delivery"), "followup_topic": self.name("status-checks")}
+            self.topics(status["topic"], status["followup_topic"])
+            config["status"] = {**status, **o["status"]}
         return config
 
     def start_relay(self, sim_url, input_topic, outcome_topic, tag, latency_ms):
@@ -732,9 +736,10 @@ class Bench:
                     changes["bin"] = os.path.abspath(value)
                     continue
                 side, _, prop = key.partition(".")
-                if side not in ("consumer", "producer", "pipeline", "http", "log") or not prop:
+                if side not in ("consumer", "producer", "pipeline", "http", "log", "status") or not prop:
                     raise SystemExit(f"--variant {spec}: settings are consumer.PROPERTY=V, producer.PROPERTY=V, "
-                                     "pipeline.KEY=JSON, http.KEY=JSON, log.level=V or bin=PATH (another sfmc-relay)")
+                                     "pipeline.KEY=JSON, http.KEY=JSON, status.KEY=JSON, log.level=V or bin=PATH "
+                                     "(another sfmc-relay)")
                 changes.setdefault(side, {})[prop] = value if side in ("consumer", "producer", "log") else json.loads(value)
             variants.append((name, changes))
         n = a.main_events

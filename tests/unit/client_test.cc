@@ -337,3 +337,31 @@ TEST_CASE("after a 401 or a 429, which SFMC did not process, 109110 on a produce
     CHECK(f.results[0].attempts == 2);
   }
 }
+
+TEST_CASE("shared tokens: each token goes on the shelf; a wish for one fetches only when the held one is due or "
+          "refused") {
+  Fixture f;
+  TokenShelf shelf;
+  f.client->share_tokens(shelf);
+  CHECK_FALSE(shelf.get("default"));
+  shelf.want("default");
+  f.client->poll();
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response("tok-1"));
+  REQUIRE(shelf.get("default"));
+  CHECK(shelf.get("default")->value == "tok-1");
+  CHECK(shelf.get("default")->rest_base_url == "https://rest.example.test");
+
+  shelf.want("default");  // the held one is fresh: no request, it goes on the shelf again
+  f.client->poll();
+  CHECK(f.http.open.empty());
+  shelf.want("default", "some-other-token");
+  f.client->poll();
+  CHECK(f.http.open.empty());
+  shelf.want("default", "tok-1");  // SFMC refused the held one: a new one
+  f.client->poll();
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response("tok-2"));
+  CHECK(shelf.get("default")->value == "tok-2");
+  CHECK(f.client->token_requests() == 2);
+}

@@ -69,6 +69,44 @@ TEST_CASE("exactly-once: a transactional.id per instance, the group and host nam
         std::string::npos);
 }
 
+TEST_CASE("status follow-up: off unless configured; its defaults, its own connections, and its topics apart") {
+  CHECK(parse_config(kMinimal, env).status.topic.empty());
+  CHECK(parse_config(kMinimal, env).pipeline.status_followup_topic.empty());
+  const Environment on{{"SFMC_RELAY__STATUS", R"({"topic": "delivery", "followup_topic": "checks"})"}};
+  RelayConfig c = parse_config(kMinimal, env, on);
+  CHECK(c.status.topic == "delivery");
+  CHECK(c.status.followup_topic == "checks");
+  CHECK(c.pipeline.status_followup_topic == "checks");
+  CHECK(c.status.schedule == std::vector<std::chrono::milliseconds>{std::chrono::seconds(30), std::chrono::minutes(2),
+                                                                     std::chrono::minutes(10), std::chrono::hours(1)});
+  CHECK(c.pipeline.status_first_check == std::chrono::seconds(30));
+  CHECK(c.status.lookup_window == std::chrono::hours(72));
+  CHECK(c.status_client.max_requests_per_second == 5);
+  CHECK(c.status_client.max_in_flight == 2);
+  CHECK(c.status_http.max_connections == 2);
+  CHECK(c.http.max_connections == 64);  // the sends keep theirs
+
+  c = parse_config(kMinimal, env,
+                   {{"SFMC_RELAY__STATUS",
+                     R"({"topic": "d", "followup_topic": "f", "schedule_ms": [1000, 5000], "max_requests_per_second": 0.5,
+                         "max_connections": 4, "lookup_window_ms": 60000, "retry_ms": 2000, "max_held": 10})"}});
+  CHECK(c.status.schedule == std::vector<std::chrono::milliseconds>{std::chrono::seconds(1), std::chrono::seconds(5)});
+  CHECK(c.pipeline.status_first_check == std::chrono::seconds(1));
+  CHECK(c.status_client.max_requests_per_second == 0.5);
+  CHECK(c.status_http.max_connections == 4);
+  CHECK(c.status.lookup_window == std::chrono::minutes(1));
+  CHECK(c.status.retry_delay == std::chrono::seconds(2));
+  CHECK(c.status.max_held == 10);
+
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__STATUS", R"({"topic": "d", "followup_topic": "f", "schedule_ms": [5000, 1000]})"}})
+            .find("/status/schedule_ms: steps must increase") != std::string::npos);
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__STATUS", R"({"topic": "d", "followup_topic": "in"})"}})
+            .find("/status/followup_topic: 'in' is an input topic") != std::string::npos);
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__STATUS", R"({"topic": "out", "followup_topic": "f"})"}})
+            .find("/status: topic, followup_topic and kafka.outcome_topic must differ") != std::string::npos);
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__STATUS", R"({"topic": "d"})"}}).find("/status") != std::string::npos);
+}
+
 TEST_CASE("every schema violation is one line: where, and what is wanted") {
   CHECK(refusal(R"({"kafka": {"input_topics": [], "outcome_topic": 3}, "accounts": {}, "colour": "red"})") ==
         "configuration is invalid:\n"

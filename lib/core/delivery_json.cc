@@ -7,7 +7,6 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
 
 namespace sfmc {
 
@@ -52,19 +51,30 @@ void put_if(Writer& w, std::string_view key, std::string_view value) {
   if (!value.empty()) put(w, key, value);
 }
 
+// `width` decimal digits of `value` at `at`.
+void write_digits(char* at, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+}
+
 // Calendar arithmetic by std::chrono's civil calendar: the machine's time
-// zone never enters.
+// zone never enters. Written by hand: snprintf was a tenth of what a status
+// check cost the send path (perf).
 std::string rfc3339(int64_t unix_ms) {
   const chr::sys_time<chr::milliseconds> time{chr::milliseconds(unix_ms)};
   const auto day = chr::floor<chr::days>(time);
   const chr::year_month_day ymd{day};
   const chr::hh_mm_ss<chr::milliseconds> hms{time - day};
-  char text[40];
-  int n = std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
-  return {text, static_cast<size_t>(n)};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) return "0000-01-01T00:00:00.000Z";  // not a time SFMC or Kafka gives
+  char text[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
+  write_digits(text, static_cast<unsigned>(year), 4);
+  write_digits(text + 5, static_cast<unsigned>(ymd.month()), 2);
+  write_digits(text + 8, static_cast<unsigned>(ymd.day()), 2);
+  write_digits(text + 11, static_cast<unsigned>(hms.hours().count()), 2);
+  write_digits(text + 14, static_cast<unsigned>(hms.minutes().count()), 2);
+  write_digits(text + 17, static_cast<unsigned>(hms.seconds().count()), 2);
+  write_digits(text + 20, static_cast<unsigned>(hms.subseconds().count()), 3);
+  return {text, sizeof text - 1};
 }
 
 // Reads `count` digits at `pos`; -1 when any is not a digit.

@@ -53,7 +53,7 @@ Publisher::Queued Publisher::publish(std::string& error, const std::string& topi
                                      const std::vector<std::pair<std::string, std::string>>& headers,
                                      const InputCoordinates& input, int64_t event_timestamp_ms) {
   auto opaque = std::make_unique<Delivery>(Delivery{input, event_timestamp_ms});
-  Headers record_headers(rd_kafka_headers_new(headers.size()));
+  Headers record_headers(headers.empty() ? nullptr : rd_kafka_headers_new(headers.size()));
   for (const auto& [name, header_value] : headers)
     rd_kafka_header_add(record_headers.get(), name.data(), static_cast<ssize_t>(name.size()), header_value.data(),
                         static_cast<ssize_t>(header_value.size()));

@@ -134,8 +134,8 @@ sfmc::RelayHooks systemd_hooks(std::function<void()> each_turn) {
           [] { sd_notify(0, "STOPPING=1\nSTATUS=finishing events in flight"); }};
 }
 
-// Delivery status follow-up: a member of the same group, on a thread of its
-// own, with its own producer (never transactional: a delivery record may
+// Delivery status follow-up: a consumer of its own, on a thread of its own,
+// with its own producer (never transactional: a delivery record may
 // come twice) and connections; the sends' tokens.
 struct FollowUp {
   FollowUp(const sfmc::RelayConfig& config, sfmc::TokenShelf& tokens, sfmc::Metrics& metrics, sfmc::Logger& log,
@@ -147,9 +147,14 @@ struct FollowUp {
         client(config.accounts, transport, clock, tokens, config.status_client),
         engine(consumer, publisher, client, transport, metrics, log, config.status) {}
 
-  // A member of its own: static membership needs an instance id apart.
+  // A group of its own, GROUP-status: its members joining and leaving never
+  // rebalance the sends' consumers (under the classic protocol every
+  // rebalance stops them all). Its few records need little prefetch
+  // (unless configured).
   static sfmc::kafka::Properties own_member(sfmc::kafka::Properties properties) {
+    properties["group.id"] += "-status";
     if (auto id = properties.find("group.instance.id"); id != properties.end()) id->second += "-status";
+    properties.try_emplace("queued.max.messages.kbytes", "256");
     return properties;
   }
   static sfmc::kafka::Properties without_transactions(sfmc::kafka::Properties properties) {

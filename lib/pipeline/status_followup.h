@@ -1,7 +1,7 @@
 // Delivery status follow-up: after SFMC accepted a send, where did the
 // message go? Kafka is the memory. The send path puts a StatusCheck on the
 // follow-up topic for each accepted recipient (messageKey) or MobileConnect
-// send (tokenId); this engine, a member of the same consumer group on a
+// send (tokenId); this engine, a consumer group member of its own on a
 // thread of its own, reads them back, holds each until it is due, looks it
 // up on SFMC's status route, publishes what it found to the status topic
 // and, unless that was the last look, the next check (the schedule's next

@@ -6,7 +6,9 @@
 #include <rapidjson/writer.h>
 
 #include <array>
-#include <chrono>
+#include <cstdint>
+
+#include "core/civil_time.h"
 
 namespace sfmc {
 
@@ -40,7 +42,6 @@ bool is_terminal(DeliveryState state) {
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-namespace chr = std::chrono;
 
 void put(Writer& w, std::string_view key, std::string_view value) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
@@ -49,66 +50,6 @@ void put(Writer& w, std::string_view key, std::string_view value) {
 
 void put_if(Writer& w, std::string_view key, std::string_view value) {
   if (!value.empty()) put(w, key, value);
-}
-
-// `width` decimal digits of `value` at `at`.
-void write_digits(char* at, unsigned value, int width) {
-  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
-}
-
-// Calendar arithmetic by std::chrono's civil calendar: the machine's time
-// zone never enters. Written by hand: snprintf was a tenth of what a status
-// check cost the send path (perf).
-std::string rfc3339(int64_t unix_ms) {
-  const chr::sys_time<chr::milliseconds> time{chr::milliseconds(unix_ms)};
-  const auto day = chr::floor<chr::days>(time);
-  const chr::year_month_day ymd{day};
-  const chr::hh_mm_ss<chr::milliseconds> hms{time - day};
-  const int year = static_cast<int>(ymd.year());
-  if (year < 0 || year > 9999) return "0000-01-01T00:00:00.000Z";  // not a time SFMC or Kafka gives
-  char text[] = "YYYY-MM-DDTHH:MM:SS.mmmZ";
-  write_digits(text, static_cast<unsigned>(year), 4);
-  write_digits(text + 5, static_cast<unsigned>(ymd.month()), 2);
-  write_digits(text + 8, static_cast<unsigned>(ymd.day()), 2);
-  write_digits(text + 11, static_cast<unsigned>(hms.hours().count()), 2);
-  write_digits(text + 14, static_cast<unsigned>(hms.minutes().count()), 2);
-  write_digits(text + 17, static_cast<unsigned>(hms.seconds().count()), 2);
-  write_digits(text + 20, static_cast<unsigned>(hms.subseconds().count()), 3);
-  return {text, sizeof text - 1};
-}
-
-// Reads `count` digits at `pos`; -1 when any is not a digit.
-int digits(std::string_view s, size_t pos, size_t count) {
-  if (pos + count > s.size()) return -1;
-  int value = 0;
-  for (size_t i = pos; i < pos + count; ++i) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    value = value * 10 + (s[i] - '0');
-  }
-  return value;
-}
-
-// "YYYY-MM-DDTHH:MM:SS[.f+]Z" to Unix ms (fraction truncated to ms).
-std::optional<int64_t> parse_rfc3339(std::string_view s) {
-  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return {};
-  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-  const int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return {};
-  const chr::year_month_day ymd{chr::year(y), chr::month(static_cast<unsigned>(mo)),
-                                chr::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return {};
-  size_t pos = 19;
-  int64_t ms = 0;
-  if (s[pos] == '.') {
-    size_t end = ++pos;
-    while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
-    if (end == pos) return {};
-    for (size_t i = 0; i < 3; ++i) ms = ms * 10 + (pos + i < end ? s[pos + i] - '0' : 0);
-    pos = end;
-  }
-  if (pos + 1 != s.size() || s[pos] != 'Z') return {};
-  const auto time = chr::sys_days(ymd) + chr::hours(h) + chr::minutes(mi) + chr::seconds(sec);
-  return chr::duration_cast<chr::milliseconds>(time.time_since_epoch()).count() + ms;
 }
 
 bool fail(std::string& error, std::string sentence) {
@@ -131,7 +72,7 @@ bool read_time(const rapidjson::Value& doc, const char* name, int64_t& out, std:
   auto it = doc.FindMember(name);
   if (it == doc.MemberEnd()) return fail(error, std::string("'") + name + "' is missing");
   std::optional<int64_t> ms;
-  if (it->value.IsString()) ms = parse_rfc3339({it->value.GetString(), it->value.GetStringLength()});
+  if (it->value.IsString()) ms = parse_civil_ms({it->value.GetString(), it->value.GetStringLength()}, "Z", SIZE_MAX);
   if (!ms) return fail(error, std::string("'") + name + "' must be an RFC 3339 UTC time like 2026-11-30T17:04:05.123Z");
   out = *ms;
   return true;
@@ -188,8 +129,8 @@ std::string to_json(const StatusCheck& c) {
     put(w, "tokenId", c.token_id);
     put(w, "messageId", c.message_id);
   }
-  put(w, "acceptedAt", rfc3339(c.accepted_ms));
-  put(w, "due", rfc3339(c.due_ms));
+  put(w, "acceptedAt", rfc3339_ms(c.accepted_ms));
+  put(w, "due", rfc3339_ms(c.due_ms));
   w.Key("step");
   w.Int(c.step);
   w.EndObject();
@@ -230,7 +171,7 @@ std::string to_json(const DeliveryRecord& r) {
   w.Bool(r.final);
   w.Key("step");
   w.Int(r.step);
-  put(w, "checkedAt", rfc3339(r.checked_ms));
+  put(w, "checkedAt", rfc3339_ms(r.checked_ms));
   put_if(w, "sfmcTime", r.sfmc_time);
   put_if(w, "note", r.note);
   w.Key("sfmc");

@@ -3,26 +3,13 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
-#include <chrono>
-#include <cstdio>
 #include <unordered_map>
+
+#include "core/civil_time.h"
 
 namespace sfmc {
 
 namespace {
-
-namespace chr = std::chrono;
-
-// Reads `count` digits at `pos`; -1 when any is not a digit.
-int digits(std::string_view s, size_t pos, size_t count) {
-  if (pos + count > s.size()) return -1;
-  int value = 0;
-  for (size_t i = pos; i < pos + count; ++i) {
-    if (s[i] < '0' || s[i] > '9') return -1;
-    value = value * 10 + (s[i] - '0');
-  }
-  return value;
-}
 
 std::string text_of(const rapidjson::Value& object, const char* name) {
   auto it = object.FindMember(name);
@@ -36,7 +23,12 @@ std::string text_of(const rapidjson::Value& object, const char* name) {
 // A standardStatusCode as a number; -1 (below every real code) when it is not one.
 int code_rank(const std::string& code) {
   if (code.empty() || code.size() > 9) return -1;
-  return digits(code, 0, code.size());
+  int value = 0;
+  for (char c : code) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
 }
 
 DeliveryState state_for_code(int code) {
@@ -117,32 +109,13 @@ std::string utc_or_empty(const std::string& cst) { return central_to_utc(cst).va
 }  // namespace
 
 std::optional<std::string> central_to_utc(std::string_view s) {
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return {};
-  const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-  const int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-  if (y < 0 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return {};
-  const chr::year_month_day ymd{chr::year(y), chr::month(static_cast<unsigned>(mo)),
-                                chr::day(static_cast<unsigned>(d))};
-  if (!ymd.ok()) return {};
-  int ms = 0;
-  if (s.size() > 19) {
-    // .NET prints 1 to 7 fraction digits; milliseconds are truncated from them.
-    const size_t fraction = s.size() - 20;
-    if (s[19] != '.' || fraction < 1 || fraction > 7 || digits(s, 20, fraction) < 0) return {};
-    for (size_t i = 0; i < 3; ++i) ms = ms * 10 + (i < fraction ? s[20 + i] - '0' : 0);
-  }
-  // CST is UTC-6 all year: SFMC applies no daylight saving.
-  const auto utc = chr::sys_days(ymd) + chr::hours(h + 6) + chr::minutes(mi) + chr::seconds(sec);
-  const auto day = chr::floor<chr::days>(utc);
-  const chr::year_month_day out{day};
-  if (static_cast<int>(out.year()) > 9999) return {};
-  const chr::hh_mm_ss<chr::seconds> hms{utc - day};
-  char text[40];
-  int n = std::snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(out.year()),
-                        static_cast<unsigned>(out.month()), static_cast<unsigned>(out.day()),
-                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()), ms);
-  return std::string(text, static_cast<size_t>(n));
+  // .NET prints 1 to 7 fraction digits. CST is UTC-6 all year: SFMC applies
+  // no daylight saving.
+  auto central = parse_civil_ms(s, "", 7);
+  if (!central) return {};
+  const int64_t utc = *central + 6 * 3600 * 1000;
+  if (utc >= kYear10000Ms) return {};
+  return rfc3339_ms(utc);
 }
 
 StatusAnswer read_message_status(int http_status, std::string_view body) {

@@ -218,12 +218,19 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
       kill(getpid(), SIGTERM);  // the whole daemon stops, and says so in its exit code
     });
   }
-  auto exit = relay.run(stop);
-  if (followup) {
-    followup_stop = true;
-    followup_thread.join();
-    if (followup_failed && exit == RelayExit::Stopped) exit = RelayExit::FatalKafka;
-  }
+  struct Joiner {  // however run() ends, the follow-up stops first
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  };
+  auto exit = [&] {
+    Joiner joiner{followup_stop, followup_thread};
+    return relay.run(stop);
+  }();
+  if (followup_failed && exit == RelayExit::Stopped) exit = RelayExit::FatalKafka;
   switch (exit) {
     case RelayExit::Stopped: return 0;
     case RelayExit::FatalKafka: return 1;

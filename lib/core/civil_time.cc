@@ -26,6 +26,10 @@ void write_digits(char* at, unsigned value, int width) {
 
 }  // namespace
 
+int64_t unix_ms_now() {
+  return chr::duration_cast<chr::milliseconds>(chr::system_clock::now().time_since_epoch()).count();
+}
+
 std::optional<int64_t> parse_civil_ms(std::string_view s, std::string_view zone, size_t max_fraction) {
   if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return {};
   const int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);

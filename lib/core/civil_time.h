@@ -20,6 +20,9 @@ std::optional<int64_t> parse_civil_ms(std::string_view text, std::string_view zo
 // Years outside 0000-9999 are written as 0000-01-01T00:00:00.000Z.
 std::string rfc3339_ms(int64_t unix_ms);
 
+// Now, as Unix ms (UTC): times that outlive the process and the host.
+int64_t unix_ms_now();
+
 // 10000-01-01T00:00:00Z: the first instant rfc3339_ms cannot write.
 constexpr int64_t kYear10000Ms = 253402300800000;
 

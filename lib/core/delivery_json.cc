@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/civil_time.h"
+#include "core/json_writer.h"
 
 namespace sfmc {
 
@@ -41,12 +42,7 @@ bool is_terminal(DeliveryState state) {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
+using Writer = JsonWriter;
 
 void put_if(Writer& w, std::string_view key, std::string_view value) {
   if (!value.empty()) put(w, key, value);

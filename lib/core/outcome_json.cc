@@ -1,5 +1,7 @@
 #include "core/outcome_json.h"
 
+#include "core/json_writer.h"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -18,12 +20,7 @@ std::string_view to_string(OutcomeStatus status) {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
+using Writer = JsonWriter;
 
 void put_error(Writer& w, const ErrorDetail& e) {
   w.StartObject();

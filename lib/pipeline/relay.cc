@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "core/civil_time.h"
 #include "core/delivery.h"
 #include "core/outcome_json.h"
 #include "core/operations.h"
@@ -196,8 +197,7 @@ std::vector<std::pair<std::string, std::string>> Relay::status_checks(const Work
       (o.status != OutcomeStatus::Accepted && o.status != OutcomeStatus::PartiallyAccepted))
     return checks;
   StatusCheck check{o.id, o.operation, o.account, {}, {}, {}, 0, 0, 0};
-  check.accepted_ms =
-      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  check.accepted_ms = unix_ms_now();
   check.due_ms = check.accepted_ms + options_.status_first_check.count();
   if (!o.token_id.empty()) {
     check.token_id = o.token_id;
@@ -283,8 +283,7 @@ void Relay::delivered(const InputCoordinates& input, int64_t event_timestamp_ms,
   }
   consumer_.offsets().finish(input.topic, input.partition, input.offset);
   if (event_timestamp_ms > 0) {
-    auto now_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    metrics_.end_to_end(static_cast<double>(now_ms - event_timestamp_ms) / 1000.0);
+    metrics_.end_to_end(static_cast<double>(unix_ms_now() - event_timestamp_ms) / 1000.0);
   }
 }
 

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 
+#include "core/civil_time.h"
+
 namespace sfmc {
 
 using std::chrono::milliseconds;
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 StatusFollowUp::StatusFollowUp(kafka::Consumer& consumer, kafka::Publisher& publisher, StatusClient& client,
                                HttpTransport& transport, Metrics& metrics, Logger& log, StatusOptions options)
@@ -86,9 +84,7 @@ void StatusFollowUp::look_up_due(int64_t now_ms) {
   while (!due_.empty() && due_.begin()->first <= now_ms && client_.waiting() < kQueued) {
     uint64_t id = due_.begin()->second;
     due_.erase(due_.begin());
-    Held& held = held_.at(id);
-    held.looking = true;
-    client_.lookup(held.check, [this, id](StatusAnswer answer) { answered(id, std::move(answer)); });
+    client_.lookup(held_.at(id).check, [this, id](StatusAnswer answer) { answered(id, std::move(answer)); });
   }
 }
 
@@ -104,7 +100,6 @@ void StatusFollowUp::answered(uint64_t id, StatusAnswer answer) {
     log_.debug("status lookup not answered; trying again later", {{"event", check.id}, {"error", answer.error}});
     metrics_.status_check("retry");
     check.due_ms = now + options_.retry_delay.count();
-    it->second.looking = false;
     due_.emplace(check.due_ms, id);
     return;
   }

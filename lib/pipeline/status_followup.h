@@ -43,9 +43,6 @@ struct StatusOptions {
   size_t max_held = 10000;
 };
 
-// Unix time in ms (the checks' due times survive restarts and hosts).
-int64_t unix_ms_now();
-
 class StatusFollowUp {
  public:
   StatusFollowUp(kafka::Consumer& consumer, kafka::Publisher& publisher, StatusClient& client,
@@ -59,7 +56,6 @@ class StatusFollowUp {
   struct Held {
     StatusCheck check;
     InputCoordinates input;
-    bool looking = false;
   };
 
   void turn(std::chrono::milliseconds max_wait);

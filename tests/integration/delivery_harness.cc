@@ -246,7 +246,24 @@ bool all_committed(const RelayUnderTest& relay, const std::vector<int64_t>& ends
 }
 
 void wait_for_accepted(const RelayUnderTest& relay, size_t count, std::chrono::milliseconds deadline) {
-  REQUIRE(eventually(deadline, [&] { return relay.sim.stats().message_keys >= count; }, std::chrono::milliseconds(20)));
+  bool accepted =
+      eventually(deadline, [&] { return relay.sim.stats().message_keys >= count; }, std::chrono::milliseconds(20));
+  if (!accepted) {  // what the daemons were doing: the ends of their logs
+    MESSAGE("accepted " << relay.sim.stats().message_keys << " of " << count);
+    for (size_t i = 0; i < relay.daemon_count(); ++i) {
+      std::istringstream lines(relay.log(i));
+      std::deque<std::string> last;  // the last lines above debug level
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find(R"("level":"debug")") != std::string::npos) continue;
+        last.push_back(line);
+        if (last.size() > 40) last.pop_front();
+      }
+      std::string text;
+      for (const auto& line : last) text.append(line).append("\n");
+      MESSAGE("daemon " << i << " log, last lines above debug:\n" << text);
+    }
+  }
+  REQUIRE(accepted);
 }
 
 }  // namespace sfmc::test

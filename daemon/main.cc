@@ -140,7 +140,8 @@ sfmc::RelayHooks systemd_hooks(std::function<void()> each_turn) {
 struct FollowUp {
   FollowUp(const sfmc::RelayConfig& config, sfmc::TokenShelf& tokens, sfmc::Metrics& metrics, sfmc::Logger& log,
            const sfmc::kafka::Consumer::LogHook& kafka_log)
-      : consumer(own_member(config.consumer_properties), {config.status.followup_topic}, kafka_log, {},
+      : consumer(own_member(config.consumer_properties), {config.status.outcome_topic, config.status.followup_topic},
+                 kafka_log, {},
                  /*buffered=*/1000),
         publisher(without_transactions(config.producer_properties), kafka_log),
         transport(config.status_http),
@@ -149,12 +150,14 @@ struct FollowUp {
 
   // A group of its own, GROUP-status: its members joining and leaving never
   // rebalance the sends' consumers (under the classic protocol every
-  // rebalance stops them all). Its few records need little prefetch
-  // (unless configured).
+  // rebalance stops them all). It reads at the pace of its lookups, so
+  // little prefetch (unless configured).
   static sfmc::kafka::Properties own_member(sfmc::kafka::Properties properties) {
     properties["group.id"] += "-status";
     if (auto id = properties.find("group.instance.id"); id != properties.end()) id->second += "-status";
     properties.try_emplace("queued.max.messages.kbytes", "256");
+    // An aborted transaction's outcome starts no check.
+    properties["isolation.level"] = "read_committed";
     return properties;
   }
   static sfmc::kafka::Properties without_transactions(sfmc::kafka::Properties properties) {

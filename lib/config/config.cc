@@ -252,7 +252,7 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
         config.status.topic == config.pipeline.outcome_topic || config.status.topic == config.status.followup_topic)
       problems.push_back("/status: topic, followup_topic and kafka.outcome_topic must differ");
     config.pipeline.status_followup_topic = config.status.followup_topic;
-    config.pipeline.status_first_check = config.status.schedule.front();
+    config.status.outcome_topic = config.pipeline.outcome_topic;
   }
   // Sends wait for a connection in the client, where they can merge.
   config.coalesce.max_calls = static_cast<size_t>(config.http.max_connections);

@@ -1,6 +1,8 @@
 // Delivery status follow-up (the `status` configuration): the records it
-// keeps in Kafka. A StatusCheck is a pending lookup on the follow-up topic;
-// a DeliveryRecord is what one lookup found, on the status topic.
+// keeps in Kafka. A StatusCheck is a pending lookup: the first ones of a send
+// are its outcome record (marked by a header), later ones records of the
+// follow-up topic. A DeliveryRecord is what one lookup found, on the status
+// topic.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,19 @@ struct StatusCheck {
   int64_t due_ms = 0;       // when to look (Unix ms, UTC)
   int step = 0;             // index in the schedule
 };
+
+// The headers of an accepted outcome the relay produced with the follow-up
+// on: the follow-up topic (whose reader checks it), and for MobileConnect the
+// message id its status route needs.
+inline constexpr std::string_view kFollowUpHeader = "sfmc-relay-followup";
+inline constexpr std::string_view kMessageIdHeader = "sfmc-relay-message-id";
+
+// The checks an outcome record (schemas/outcome.schema.json) asks for at
+// step 0: one per accepted messageKey, or one for its tokenId (with
+// `message_id`); none when it was not accepted. nullopt, with `error` set,
+// when `text` is not an outcome.
+std::optional<std::vector<StatusCheck>> first_checks(std::string_view text, std::string_view message_id,
+                                                     int64_t accepted_ms, int64_t due_ms, std::string& error);
 
 // JSON on the follow-up topic (schemas/status-check.schema.json).
 std::string to_json(const StatusCheck& check);

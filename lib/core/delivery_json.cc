@@ -147,6 +147,44 @@ std::optional<StatusCheck> parse_status_check(std::string_view text, std::string
   return check;
 }
 
+std::optional<std::vector<StatusCheck>> first_checks(std::string_view text, std::string_view message_id,
+                                                     int64_t accepted_ms, int64_t due_ms, std::string& error) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  auto refuse = [&error](std::string sentence) {
+    error = "outcome: " + std::move(sentence);
+    return std::nullopt;
+  };
+  if (doc.HasParseError()) return refuse(std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+  if (!doc.IsObject()) return refuse("not a JSON object");
+  auto string_of = [&doc](const char* name) -> std::string {
+    auto it = doc.FindMember(name);
+    return it != doc.MemberEnd() && it->value.IsString() ? std::string(it->value.GetString(), it->value.GetStringLength())
+                                                         : std::string();
+  };
+  std::vector<StatusCheck> checks;
+  const std::string status = string_of("status");
+  if (status != "accepted" && status != "partially_accepted") return checks;
+  StatusCheck check{string_of("id"), string_of("operation"), string_of("account"), {}, string_of("tokenId"), {},
+                    accepted_ms, due_ms, 0};
+  if (check.id.empty() || check.operation.empty() || check.account.empty())
+    return refuse("'id', 'operation' and 'account' must be non-empty strings");
+  if (!check.token_id.empty()) {
+    if (message_id.empty()) return refuse("a tokenId without the " + std::string(kMessageIdHeader) + " header");
+    check.message_id = message_id;
+    checks.push_back(std::move(check));
+    return checks;
+  }
+  auto keys = doc.FindMember("messageKeys");
+  if (keys == doc.MemberEnd() || !keys->value.IsArray()) return refuse("accepted, without 'messageKeys' or 'tokenId'");
+  for (const auto& key : keys->value.GetArray()) {  // the accepted ones
+    if (!key.IsString() || key.GetStringLength() == 0) return refuse("'messageKeys' must hold non-empty strings");
+    check.message_key.assign(key.GetString(), key.GetStringLength());
+    checks.push_back(check);
+  }
+  return checks;
+}
+
 std::string to_json(const DeliveryRecord& r) {
   rapidjson::StringBuffer buffer(nullptr, 1024);
   Writer w(buffer);

@@ -135,6 +135,7 @@ void Relay::finished(uint64_t id, SendResult result) {
     if (queue->second.empty()) key_queues_.erase(queue);
     else start_send(queue->second.front());
   }
+  mark_for_followup(work);
   publish(id);
 }
 
@@ -149,7 +150,7 @@ void Relay::publish(uint64_t id) {
     work.done = true;
     return release({outcome.input.topic, outcome.input.partition});
   }
-  if (!publish_dead_letter(id, work) || !publish_status_checks(id, work)) return;
+  if (!publish_dead_letter(id, work)) return;
   std::string error;
   // The outcome keeps the event's key and headers (trace ids and the like).
   switch (publisher_.publish(error, options_.outcome_topic, outcome_key(work), to_json(outcome), work.event.headers,
@@ -190,48 +191,15 @@ std::optional<std::string> Relay::outcome_key(const Work& work) {
   return work.event.key ? work.event.key : std::optional<std::string>(work.outcome.id);
 }
 
-std::vector<std::pair<std::string, std::string>> Relay::status_checks(const Work& work) const {
-  std::vector<std::pair<std::string, std::string>> checks;
+void Relay::mark_for_followup(Work& work) const {
   const Outcome& o = work.outcome;
   if (options_.status_followup_topic.empty() ||
       (o.status != OutcomeStatus::Accepted && o.status != OutcomeStatus::PartiallyAccepted))
-    return checks;
-  StatusCheck check{o.id, o.operation, o.account, {}, {}, {}, 0, 0, 0};
-  check.accepted_ms = unix_ms_now();
-  check.due_ms = check.accepted_ms + options_.status_first_check.count();
-  if (!o.token_id.empty()) {
-    check.token_id = o.token_id;
-    check.message_id = work.message_id;
-    checks.emplace_back(o.token_id, to_json(check));
-    return checks;
-  }
-  for (const auto& key : o.message_keys) {  // the accepted ones
-    check.message_key = key;
-    checks.emplace_back(key, to_json(check));
-  }
-  return checks;
-}
-
-// At least once: the checks go before the outcome, and the event's offset
-// waits for all of them. False: they must wait (queue full) or cannot go.
-bool Relay::publish_status_checks(uint64_t id, Work& work) {
-  auto checks = status_checks(work);
-  const InputCoordinates& input = work.event.input;
-  for (; work.checks_queued < checks.size(); ++work.checks_queued) {
-    std::string error;
-    const auto& [key, value] = checks[work.checks_queued];
-    switch (publisher_.publish(error, options_.status_followup_topic, key, value, {}, input)) {
-      case kafka::Publisher::Queued::Ok:
-        consumer_.offsets().expect_another(input.topic, input.partition, input.offset);
-        continue;
-      case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return false;
-      case kafka::Publisher::Queued::Failed:
-        log_.error("cannot publish a status check; stopping", {{"event", work.outcome.id}, {"error", error}});
-        fatal_kafka_ = true;
-        return false;
-    }
-  }
-  return true;
+    return;
+  // Added to the event's headers, which the outcome carries: a dead letter
+  // needs them as they came, but an accepted event has none.
+  work.event.headers.emplace_back(kFollowUpHeader, options_.status_followup_topic);
+  if (!o.token_id.empty()) work.event.headers.emplace_back(kMessageIdHeader, work.message_id);
 }
 
 bool Relay::publish_dead_letter(uint64_t id, Work& work) {
@@ -385,12 +353,6 @@ void Relay::release(const PartitionKey& partition) {
       if (queued != kafka::Publisher::Queued::Ok) break;
       work.dead_letter_queued = true;
     }
-    auto checks = status_checks(work);
-    while (work.checks_queued < checks.size() &&
-           produce_in_transaction(RecordTopic::StatusCheck, work.event.input, -1, checks[work.checks_queued].first,
-                                  checks[work.checks_queued].second, {}) == kafka::Publisher::Queued::Ok)
-      ++work.checks_queued;
-    if (work.checks_queued < checks.size()) break;
     auto queued = produce_in_transaction(RecordTopic::Outcome, work.event.input, work.event.timestamp_ms,
                                          outcome_key(work), to_json(outcome), work.event.headers);
     if (queued != kafka::Publisher::Queued::Ok) break;
@@ -421,9 +383,7 @@ kafka::Publisher::Queued Relay::produce_in_transaction(RecordTopic topic, const 
     txn_state_ = TxnState::Open;
   }
   std::string error;
-  const std::string& name = topic == RecordTopic::DeadLetter    ? options_.dead_letter_topic
-                           : topic == RecordTopic::StatusCheck ? options_.status_followup_topic
-                                                               : options_.outcome_topic;
+  const std::string& name = topic == RecordTopic::DeadLetter ? options_.dead_letter_topic : options_.outcome_topic;
   auto queued = publisher_.publish(error, name, key, value, headers, input, timestamp_ms);
   if (queued == kafka::Publisher::Queued::Ok) {
     txn_records_.keep(topic, input, timestamp_ms, key, value, headers);
@@ -488,7 +448,6 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
 
 void Relay::transaction_committed() {
   txn_state_ = TxnState::Idle;
-  txn_failure_logged_ = false;
   txn_records_.clear();
   txn_failure_logged_ = false;
   aborting_since_.reset();

@@ -56,10 +56,9 @@ struct RelayOptions {
   // How long starting transactions (init) or aborting one may keep retrying
   // before the daemon stops.
   std::chrono::milliseconds transaction_timeout{30000};
-  // Delivery status follow-up: where accepted sends' first status checks go
-  // (empty: none), and when they are due after the send.
+  // Delivery status follow-up (empty: off): accepted outcomes carry it in a
+  // header, and the follow-up reading that topic takes them as first checks.
   std::string status_followup_topic;
-  std::chrono::milliseconds status_first_check{30000};
 };
 
 // Fenced: another producer with the same transactional.id took over.
@@ -91,8 +90,7 @@ class Relay {
     std::optional<SendRequest> request;  // empty: the event is invalid
     std::string order_key;               // empty: unordered
     bool dead_letter_queued = false;
-    size_t checks_queued = 0;  // status checks produced so far
-    std::string message_id;    // MobileConnect: the message its status route names
+    std::string message_id;  // MobileConnect: the message its status route names
     bool done = false;  // exactly-once: its outcome is ready, waiting for the events before it
   };
   using PartitionKey = kafka::OffsetTracker::PartitionKey;
@@ -108,10 +106,8 @@ class Relay {
   static std::vector<std::pair<std::string, std::string>> dead_letter_headers(const Work& work);
   // The outcome's key: the event's, else its id.
   static std::optional<std::string> outcome_key(const Work& work);
-  // The status checks an accepted send starts (key, record): one per
-  // accepted messageKey, or one for a MobileConnect tokenId.
-  std::vector<std::pair<std::string, std::string>> status_checks(const Work& work) const;
-  bool publish_status_checks(uint64_t id, Work& work);
+  // An accepted outcome asks the status follow-up for its checks (headers).
+  void mark_for_followup(Work& work) const;
   void retry_unpublished();
   void delivered(const InputCoordinates& input, int64_t event_timestamp_ms, const std::string& error);
   void turn(std::chrono::milliseconds max_wait, bool consume);

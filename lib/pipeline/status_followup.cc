@@ -31,8 +31,8 @@ StatusFollowUp::StatusFollowUp(kafka::Consumer& consumer, kafka::Publisher& publ
 }
 
 bool StatusFollowUp::run(const std::atomic<bool>& stop) {
-  log_.info("status follow-up started",
-            {{"followup_topic", options_.followup_topic}, {"status_topic", options_.topic}});
+  log_.info("status follow-up started", {{"outcome_topic", options_.outcome_topic},
+                                         {"followup_topic", options_.followup_topic}, {"status_topic", options_.topic}});
   while (!stop && !failed_) turn(milliseconds(100));
   publisher_.flush(milliseconds(10000));
   consumer_.commit_now();
@@ -66,18 +66,41 @@ void StatusFollowUp::turn(milliseconds max_wait) {
 }
 
 void StatusFollowUp::admit(InboundEvent event) {
+  const InputCoordinates& input = event.input;
+  auto header = [&event](std::string_view name) -> const std::string* {
+    for (const auto& [key, value] : event.headers)
+      if (key == name) return &value;
+    return nullptr;
+  };
+  std::vector<StatusCheck> checks;
   std::string error;
-  auto check = parse_status_check(event.value, error);
-  if (!check) {
-    log_.warn("status follow-up: a record of the follow-up topic is not a status check; skipped",
-              {{"topic", event.input.topic}, {"partition", event.input.partition}, {"offset", event.input.offset},
-               {"error", error}});
-    metrics_.status_check("dropped");
-    return consumer_.offsets().finish(event.input.topic, event.input.partition, event.input.offset);
+  if (input.topic == options_.outcome_topic) {
+    // The first checks of the sends the relay marked for this follow-up;
+    // other outcomes (not accepted, or from before it was on) ask for none.
+    const std::string* followup = header(kFollowUpHeader);
+    if (followup != nullptr && *followup == options_.followup_topic) {
+      const std::string* message_id = header(kMessageIdHeader);
+      const int64_t accepted = event.timestamp_ms > 0 ? event.timestamp_ms : unix_ms_now();
+      if (auto first = first_checks(event.value, message_id ? *message_id : std::string(), accepted,
+                                    accepted + options_.schedule.front().count(), error))
+        checks = std::move(*first);
+    }
+  } else if (auto check = parse_status_check(event.value, error)) {
+    checks.push_back(std::move(*check));
   }
-  uint64_t id = next_id_++;
-  due_.emplace(check->due_ms, id);
-  held_.emplace(id, Held{std::move(*check), std::move(event.input)});
+  if (!error.empty()) {
+    log_.warn("status follow-up: a record asks for a status check it does not describe; skipped",
+              {{"topic", input.topic}, {"partition", input.partition}, {"offset", input.offset}, {"error", error}});
+    metrics_.status_check("dropped");
+  }
+  if (checks.empty()) return consumer_.offsets().finish(input.topic, input.partition, input.offset);
+  // Its offset is done when every check it started has published its records.
+  for (size_t i = 1; i < checks.size(); ++i) consumer_.offsets().expect_another(input.topic, input.partition, input.offset);
+  for (auto& check : checks) {
+    uint64_t id = next_id_++;
+    due_.emplace(check.due_ms, id);
+    held_.emplace(id, Held{std::move(check), input});
+  }
 }
 
 void StatusFollowUp::look_up_due(int64_t now_ms) {

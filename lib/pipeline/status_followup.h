@@ -1,13 +1,15 @@
 // Delivery status follow-up: after SFMC accepted a send, where did the
-// message go? Kafka is the memory. The send path puts a StatusCheck on the
-// follow-up topic for each accepted recipient (messageKey) or MobileConnect
-// send (tokenId); this engine, a consumer group member of its own on a
-// thread of its own, reads them back, holds each until it is due, looks it
-// up on SFMC's status route, publishes what it found to the status topic
-// and, unless that was the last look, the next check (the schedule's next
-// step) to the follow-up topic, before its offset is committed. A crash
-// consumes the uncommitted checks again: none is lost, and a delivery
-// record may come twice.
+// message go? Kafka is the memory. An accepted outcome the send path
+// produced with a follow-up header asks for a first check of each accepted
+// recipient (messageKey) or MobileConnect send (tokenId); this engine, a
+// consumer group member of its own on a thread of its own, reads the
+// outcome topic and the follow-up topic, holds each check until it is due,
+// looks it up on SFMC's status route, publishes what it found to the status
+// topic and, unless that was the last look, the next check (the schedule's
+// next step) to the follow-up topic, before the record's offset is
+// committed. A crash consumes the uncommitted records again: no check is
+// lost, and a delivery record may come twice. The sends write nothing more
+// than their outcomes.
 #pragma once
 
 #include <atomic>
@@ -30,7 +32,8 @@ namespace sfmc {
 
 struct StatusOptions {
   std::string topic;           // delivery records; empty: no follow-up
-  std::string followup_topic;  // pending checks
+  std::string followup_topic;  // pending checks after the first
+  std::string outcome_topic;   // the sends' outcomes: the first checks
   // When to look, after SFMC accepted the send.
   std::vector<std::chrono::milliseconds> schedule{std::chrono::seconds(30), std::chrono::minutes(2),
                                                   std::chrono::minutes(10), std::chrono::hours(1)};

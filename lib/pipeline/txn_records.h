@@ -19,7 +19,7 @@
 namespace sfmc {
 
 // Which of the relay's topics a record goes to.
-enum class RecordTopic : uint8_t { Outcome, DeadLetter, StatusCheck };
+enum class RecordTopic : uint8_t { Outcome, DeadLetter };
 
 class TxnRecords {
  public:

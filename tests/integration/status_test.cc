@@ -75,6 +75,14 @@ void follow_through_a_kill(bool exactly_once) {
   o.extra_config = topics.config("[300, 1500, 3000, 6000, 12000]", 100) +
                    R"(, "pipeline": {"exactly_once": )" + (exactly_once ? "true" : "false") + "}";
   RelayUnderTest relay(o);
+  // Accepted outcomes the relay did not mark for this follow-up (written
+  // before it was on, or for another one) ask for no check.
+  auto foreign = [](const std::string& key) {
+    return R"({"version":1,"id":"x","operation":"transactional.sms.send","account":"acme","status":"accepted",)"
+           R"("httpStatus":202,"messageKeys":[")" + key + R"("],"errors":[],"attempts":1})";
+  };
+  produce(relay.bootstrap, relay.outcomes, "x", foreign("foreign-unmarked"));
+  produce(relay.bootstrap, relay.outcomes, "x", foreign("foreign-other"), -1, {{"sfmc-relay-followup", "another"}});
   produce_workload(relay, workload);
   for (int i = 0; i < kMobileConnect; ++i) produce(relay.bootstrap, relay.input, "mc", message_contact_event(i), 0);
   const size_t expected = static_cast<size_t>(workload.events() + kMobileConnect);
@@ -119,6 +127,19 @@ void follow_through_a_kill(bool exactly_once) {
   // Looked up before the simulator's delay had passed: queued, not final.
   CHECK(first_queued > 0);
   for (int i = 0; i < workload.events(); ++i) CHECK(by_key.contains(workload.message_key(i)));
+  CHECK_FALSE(by_key.contains("foreign-unmarked"));
+  CHECK_FALSE(by_key.contains("foreign-other"));
+  // The first checks are the outcomes: the sends wrote nothing to the
+  // follow-up topic, whose records are the later steps' checks.
+  size_t later_checks = 0;
+  for (const auto& record : read_to_end(relay.bootstrap, topics.followup, 2, 30s)) {
+    rapidjson::Document check;
+    check.Parse(record.value.c_str());
+    REQUIRE(check.IsObject());
+    CHECK(check["step"].GetInt() > 0);
+    ++later_checks;
+  }
+  CHECK(later_checks >= first_queued);  // a recipient queued at its first look was looked at again
   auto metrics = scrape_metrics(relay.admin_port(1));
   CHECK(metrics["sfmc_relay_status_checks_total{result=\"final\"}"] > 0);
   CHECK(metrics["sfmc_relay_delivery_states_total{operation=\"transactional.sms.send\",state=\"sent\"}"] > 0);
@@ -131,7 +152,7 @@ TEST_CASE("status follow-up: every accepted recipient's delivery records end fin
   follow_through_a_kill(/*exactly_once=*/false);
 }
 
-TEST_CASE("status follow-up in exactly-once mode: the first checks go in the outcomes' transactions; the same end") {
+TEST_CASE("status follow-up in exactly-once mode: the first checks are the committed outcomes; the same end") {
   follow_through_a_kill(/*exactly_once=*/true);
 }
 

@@ -79,7 +79,7 @@ TEST_CASE("status follow-up: off unless configured; its defaults, its own connec
   CHECK(c.pipeline.status_followup_topic == "checks");
   CHECK(c.status.schedule == std::vector<std::chrono::milliseconds>{std::chrono::seconds(30), std::chrono::minutes(2),
                                                                      std::chrono::minutes(10), std::chrono::hours(1)});
-  CHECK(c.pipeline.status_first_check == std::chrono::seconds(30));
+  CHECK(c.status.outcome_topic == c.pipeline.outcome_topic);  // the first checks
   CHECK(c.status.lookup_window == std::chrono::hours(72));
   CHECK(c.status_client.max_requests_per_second == 5);
   CHECK(c.status_client.max_in_flight == 2);
@@ -91,7 +91,6 @@ TEST_CASE("status follow-up: off unless configured; its defaults, its own connec
                      R"({"topic": "d", "followup_topic": "f", "schedule_ms": [1000, 5000], "max_requests_per_second": 0.5,
                          "max_connections": 4, "lookup_window_ms": 60000, "retry_ms": 2000, "max_held": 10})"}});
   CHECK(c.status.schedule == std::vector<std::chrono::milliseconds>{std::chrono::seconds(1), std::chrono::seconds(5)});
-  CHECK(c.pipeline.status_first_check == std::chrono::seconds(1));
   CHECK(c.status_client.max_requests_per_second == 0.5);
   CHECK(c.status_http.max_connections == 4);
   CHECK(c.status.lookup_window == std::chrono::minutes(1));

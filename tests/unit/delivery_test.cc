@@ -7,6 +7,7 @@
 
 #include "contract/schema_validator.h"
 #include "core/delivery.h"
+#include "core/outcome_json.h"
 
 using namespace sfmc;
 
@@ -178,6 +179,74 @@ TEST_CASE("each malformed status check is refused with a sentence naming the mem
     CHECK(parse_error(head + key + times + R"(,"step":)" + step + "}") ==
           "status check: 'step' must be a non-negative integer");
   }
+}
+
+TEST_CASE("an accepted outcome asks for one first check per accepted messageKey, or one for its tokenId") {
+  Outcome o;
+  o.id = "e-1";
+  o.operation = "transactional.sms.send";
+  o.account = "acme";
+  o.status = OutcomeStatus::PartiallyAccepted;
+  o.http_status = 202;
+  o.message_keys = {"k1", "k2"};  // the accepted ones; the refused one is in errors
+  o.errors.push_back({"refused", "", 10001, "k3"});
+  std::string error;
+  auto checks = first_checks(to_json(o), "", 1000, 31000, error);
+  REQUIRE(checks.has_value());
+  CHECK(error.empty());
+  REQUIRE(checks->size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const StatusCheck& c = (*checks)[i];
+    CHECK(c.message_key == o.message_keys[i]);
+    CHECK(c.id == "e-1");
+    CHECK(c.operation == "transactional.sms.send");
+    CHECK(c.account == "acme");
+    CHECK(c.token_id.empty());
+    CHECK(c.accepted_ms == 1000);
+    CHECK(c.due_ms == 31000);
+    CHECK(c.step == 0);
+  }
+
+  Outcome mc = o;
+  mc.operation = "mobileconnect.messageContact.send";
+  mc.status = OutcomeStatus::Accepted;
+  mc.message_keys.clear();
+  mc.errors.clear();
+  mc.token_id = "tok";
+  checks = first_checks(to_json(mc), "MzA6Nzg6MA", 1000, 31000, error);
+  REQUIRE(checks.has_value());
+  REQUIRE(checks->size() == 1);
+  CHECK(checks->front().token_id == "tok");
+  CHECK(checks->front().message_id == "MzA6Nzg6MA");
+  CHECK(checks->front().message_key.empty());
+  // Written as a check of the follow-up topic, it reads back.
+  CHECK(parse_status_check(to_json(checks->front()), error).has_value());
+
+  for (auto status : {OutcomeStatus::Invalid, OutcomeStatus::Rejected, OutcomeStatus::Failed}) {
+    Outcome other = o;
+    other.status = status;
+    checks = first_checks(to_json(other), "", 1000, 31000, error);
+    REQUIRE(checks.has_value());
+    CHECK(checks->empty());
+  }
+}
+
+TEST_CASE("an outcome that cannot start its checks is refused with a sentence") {
+  std::string error;
+  CHECK_FALSE(first_checks("{", "", 0, 0, error).has_value());
+  CHECK(error.starts_with("outcome: not JSON: "));
+  CHECK_FALSE(first_checks("[]", "", 0, 0, error).has_value());
+  CHECK(error == "outcome: not a JSON object");
+  CHECK_FALSE(first_checks(R"({"status":"accepted","id":"e","operation":"o"})", "", 0, 0, error).has_value());
+  CHECK(error == "outcome: 'id', 'operation' and 'account' must be non-empty strings");
+  CHECK_FALSE(first_checks(R"({"status":"accepted","id":"e","operation":"o","account":"a"})", "", 0, 0, error));
+  CHECK(error == "outcome: accepted, without 'messageKeys' or 'tokenId'");
+  CHECK_FALSE(first_checks(R"({"status":"accepted","id":"e","operation":"o","account":"a","messageKeys":[""]})", "",
+                           0, 0, error));
+  CHECK(error == "outcome: 'messageKeys' must hold non-empty strings");
+  CHECK_FALSE(first_checks(R"({"status":"accepted","id":"e","operation":"o","account":"a","tokenId":"t"})", "", 0, 0,
+                           error));
+  CHECK(error == "outcome: a tokenId without the sfmc-relay-message-id header");
 }
 
 TEST_CASE("a Transactional delivery record has exactly the documented members") {

@@ -156,8 +156,11 @@ struct FollowUp {
     properties["group.id"] += "-status";
     if (auto id = properties.find("group.instance.id"); id != properties.end()) id->second += "-status";
     properties.try_emplace("queued.max.messages.kbytes", "256");
-    // An aborted transaction's outcome starts no check.
+    // An aborted transaction's outcome starts no check; a new group reads
+    // from the start, whatever the sends' consumer does (unmarked outcomes
+    // are skipped), so no check is missed before it first joins.
     properties["isolation.level"] = "read_committed";
+    properties["auto.offset.reset"] = "earliest";
     return properties;
   }
   static sfmc::kafka::Properties without_transactions(sfmc::kafka::Properties properties) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -242,6 +243,12 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
     case RelayExit::FatalKafka: return 1;
     case RelayExit::FatalConfig: return kExitConfig;
     case RelayExit::Fenced: return kExitFenced;
+    case RelayExit::Stuck:
+      // A thread is still inside librdkafka: the destructors would wait for
+      // it for ever. Nothing is lost: like a crash, the uncommitted events
+      // are consumed again and the open transaction is aborted at restart.
+      std::fflush(nullptr);
+      std::_Exit(1);
   }
   return 1;
 }

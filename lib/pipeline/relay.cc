@@ -434,7 +434,14 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
       return result;
     });
   }
-  if (commit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return Result::Pending;
+  if (commit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (clock_.now() - commit_started_ < options_.transaction_timeout + kStuckGrace) return Result::Pending;
+    log_.error("a Kafka transaction call has not returned; stopping, so that the relay is started again "
+               "(librdkafka waits for ever on a coordinator a broker restart replaced: confluentinc/librdkafka#5456)",
+               {{"waited_ms", std::chrono::duration_cast<milliseconds>(clock_.now() - commit_started_).count()}});
+    stuck_ = fatal_kafka_ = true;
+    return Result::Failed;
+  }
   auto committed = commit_.get();
   if (committed.result != Txn::Ok) {
     txn_state_ = TxnState::Open;  // for the abort
@@ -565,6 +572,7 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
   // buffer; a full buffer that has not moved for a second pauses the input
   // partitions.
   while (!stop && !fatal_kafka_ && !client_.fatal_error()) turn(milliseconds(100), /*consume=*/true);
+  if (stuck_) return RelayExit::Stuck;  // draining, committing or closing would wait for the stuck call
   if (hooks_.stopping) hooks_.stopping();
   if (client_.fatal_error()) log_.error("SFMC refused the credentials; stopping", {{"error", *client_.fatal_error()}});
   if (!fatal_kafka_) drain("stopping");

@@ -62,7 +62,11 @@ struct RelayOptions {
 };
 
 // Fenced: another producer with the same transactional.id took over.
-enum class RelayExit { Stopped, FatalKafka, FatalConfig, Fenced };
+// Stuck: a Kafka transaction call never came back (librdkafka 2.15 can wait
+// for ever on a coordinator broker a restart replaced, confluentinc/
+// librdkafka#5456); only a new process gets past it, and the process must
+// end without destructors, which would wait for that call.
+enum class RelayExit { Stopped, FatalKafka, FatalConfig, Fenced, Stuck };
 
 // Moments a supervisor (systemd) wants to hear about.
 struct RelayHooks {
@@ -168,6 +172,10 @@ class Relay {
   std::future<kafka::Publisher::TxnResult> commit_;
   Clock::time_point commit_started_{};
   bool fenced_ = false;
+  // A commit's steps each give up at transaction_timeout; one still running
+  // this much later is stuck.
+  static constexpr auto kStuckGrace = std::chrono::seconds(30);
+  bool stuck_ = false;
   // After an abort the records wait before going in again (a pause that
   // doubles up to a few seconds); transactions aborting for
   // transaction_timeout with none committed stop the daemon (a record the

@@ -509,6 +509,7 @@ void Relay::transaction_failed(const char* what, const kafka::Publisher::TxnResu
 
 bool Relay::abort_open_transaction() {
   using Txn = kafka::Publisher::Txn;
+  if (stuck_) return false;  // the commit under way never ends
   if (txn_state_ == TxnState::Committing && commit_.valid()) {
     // One transaction call at a time: the commit under way ends first.
     if (commit_.get().result == Txn::Ok) {
@@ -578,6 +579,7 @@ RelayExit Relay::run(const std::atomic<bool>& stop) {
   if (!fatal_kafka_) drain("stopping");
   if (options_.exactly_once) commit_transaction_now();
   else consumer_.commit_now();
+  if (stuck_) return RelayExit::Stuck;  // found stuck while stopping: closing would revoke, and wait
   consumer_.close();
   log_.info("stopped");
   if (fenced_) return RelayExit::Fenced;

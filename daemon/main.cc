@@ -146,7 +146,7 @@ struct FollowUp {
                  /*buffered=*/1000),
         publisher(without_transactions(config.producer_properties), kafka_log),
         transport(config.status_http),
-        client(config.accounts, transport, clock, tokens, config.status_client),
+        client(config.accounts, transport, clock, tokens, config.status_client, &metrics),
         engine(consumer, publisher, client, transport, metrics, log, config.status) {}
 
   // A group of its own, GROUP-status: its members joining and leaving never
@@ -193,7 +193,7 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   SystemClock clock;
   CurlTransport transport(config.http);
   SfmcClient client(config.accounts, transport, clock, metrics, log, config.retry, std::random_device{}(),
-                    config.coalesce);
+                    config.coalesce, config.concurrency);
   TokenShelf tokens;  // the send client's tokens, for status lookups
   if (!config.status.topic.empty()) client.share_tokens(tokens);
   EventDecoder decoder(config.decoder);

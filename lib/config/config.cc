@@ -172,6 +172,8 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
     if (const Value* scope = member(a, "scope")) account.scope = scope->GetString();
     if (const Value* rate = member(a, "max_requests_per_second")) account.max_requests_per_second = rate->GetDouble();
     account.burst = integer<int>(&a, "burst", 1);
+    if (const Value* pinned = member(a, "concurrency"); pinned && pinned->IsUint64())
+      account.concurrency = pinned->GetUint64();
     config.accounts.emplace(account.name, std::move(account));
   }
 
@@ -254,8 +256,11 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
     config.pipeline.status_followup_topic = config.status.followup_topic;
     config.status.outcome_topic = config.pipeline.outcome_topic;
   }
-  // Sends wait for a connection in the client, where they can merge.
-  config.coalesce.max_calls = static_cast<size_t>(config.http.max_connections);
+  // Sends wait for room in the client, where they can merge.
+  config.concurrency.max = static_cast<size_t>(config.http.max_connections);
+  if (http)
+    if (const Value* pinned = member(*http, "concurrency"); pinned && pinned->IsUint64())
+      config.concurrency.fixed = pinned->GetUint64();
   config.decoder.prepare_merging = config.coalesce.enabled;
   const Value* limits = member(doc, "limits");
   config.decoder.max_event_bytes = integer<size_t>(limits, "max_event_bytes", config.decoder.max_event_bytes);

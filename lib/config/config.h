@@ -30,6 +30,7 @@ struct RelayConfig {
   CurlOptions http;
   RetryPolicy retry;
   CoalesceOptions coalesce;
+  ConcurrencyOptions concurrency;  // every account's, but for a pinned account's own
   DecoderOptions decoder;
   RelayOptions pipeline;
   // Delivery status follow-up (status.topic empty: off): its engine, its

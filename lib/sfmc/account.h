@@ -1,6 +1,7 @@
 // One SFMC business unit the relay can send with.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@ struct AccountConfig {
   std::optional<std::string> scope;
   double max_requests_per_second = 0;  // 0: unlimited
   double burst = 1;
+  // A pinned concurrency limit (calls in flight); unset: learnt from SFMC's answers.
+  std::optional<size_t> concurrency;
 };
 
 // "host", "host/", "https://host/" -> "https://host" (no trailing slash);

@@ -1,6 +1,7 @@
 #include "sfmc/client.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <unordered_set>
 
@@ -13,17 +14,22 @@ namespace sfmc {
 using std::chrono::milliseconds;
 
 SfmcClient::SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-                       Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce)
+                       Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce,
+                       ConcurrencyOptions concurrency)
     : transport_(transport),
       clock_(clock),
       metrics_(metrics),
+      log_(log),
       retry_(retry),
       jitter_(jitter_seed),
-      coalesce_(coalesce) {
-  // At least 4: one slow or hung call must not hold back every send of a small pool.
-  if (coalesce_.max_partial_calls == 0)
-    coalesce_.max_partial_calls = std::max(coalesce_.max_calls / 4, std::min<size_t>(coalesce_.max_calls, 4));
-  for (const auto& [name, config] : accounts) accounts_.try_emplace(name, config, log);
+      coalesce_(coalesce),
+      max_calls_(std::max<size_t>(1, concurrency.max)) {
+  for (const auto& [name, config] : accounts) {
+    ConcurrencyOptions own = concurrency;
+    if (config.concurrency) own.fixed = *config.concurrency;
+    auto [it, added] = accounts_.try_emplace(name, config, log, clock, own, metrics);
+    limiter_moved(it->second);
+  }
 }
 
 milliseconds SfmcClient::backoff(int attempt, std::optional<int> retry_after_s) {
@@ -103,10 +109,11 @@ void SfmcClient::pump(Account& account) {
     }
     if (!account.token || now >= account.token->refresh_at) fetch_token(account);
     if (!account.token || now >= account.token->expires_at) break;  // the token's arrival wakes the poll
-    if (coalesce_.enabled && calls_in_flight_ >= coalesce_.max_calls) break;  // so does an answer
-    if (!call->second.group.empty() && partial_in_flight_ >= coalesce_.max_partial_calls &&
-        account.groups.at(call->second.group).recipients < coalesce_.max_recipients)
-      break;  // and one of those frees a place (the calls behind wait: one ordered queue is cheap to serve)
+    if (calls_in_flight_ >= max_calls_) break;  // so does an answer
+    if (!account.limiter.has_room()) {          // and this account's (waiting calls merge meanwhile)
+      account.limiter.held();
+      break;
+    }
     if (!account.bucket.try_take(now)) {
       account.wake_at = account.bucket.next_available(now);
       break;
@@ -181,7 +188,6 @@ void SfmcClient::merge(Account& account, uint64_t id) {
   if (left.empty()) account.groups.erase(node);
   else group = Group{std::move(left), left_recipients};
   std::string().swap(head.group);
-  head.partial = head.recipients < coalesce_.max_recipients;
   if (head.members.size() > 1) {  // alone, it keeps its own route and body, as sent unmerged
     head.body = merged_body(head.members, bytes);
     head.route = head.members.front().request.mergeable->route;
@@ -247,14 +253,14 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
 
 void SfmcClient::dispatch(Account& account, uint64_t id) {
   Call& call = calls_.at(id);
-  call.sent_at = clock_.now();
+  call.ticket = account.limiter.started();
+  limiter_moved(account);
   if (call.result.attempts == 0) {
-    call.first_call = call.sent_at;
+    call.first_call = call.ticket.started;
     if (call.recipients > 0) metrics_.batch(call.route, call.recipients, call.members.size());
   }
   ++call.result.attempts;
   ++calls_in_flight_;
-  if (call.partial) ++partial_in_flight_;
   const AccessToken& token = *account.token;
   HttpRequest http{"POST", token.rest_base_url + request_path(call.route, call.path_parameter),
                    {"Content-Type: application/json", "Accept: application/json", "Authorization: Bearer " + token.value},
@@ -264,11 +270,31 @@ void SfmcClient::dispatch(Account& account, uint64_t id) {
   });
 }
 
+void SfmcClient::limiter_moved(Account& account) {
+  const ConcurrencyLimiter& limiter = account.limiter;
+  size_t limit = limiter.limit();
+  account.gauges.limit.Set(static_cast<double>(limit));
+  account.gauges.in_flight.Set(static_cast<double>(limiter.in_flight()));
+  if (auto baseline = limiter.baseline_seconds()) account.gauges.baseline.Set(*baseline);
+  if (limit < account.logged_limit * 2 && limit * 2 > account.logged_limit) return;
+  // The log line is for big moves; the gauges show every step.
+  auto baseline_ms = std::lround(limiter.baseline_seconds().value_or(0) * 1000);
+  log_.info(limit > account.logged_limit ? "SFMC concurrency limit raised" : "SFMC concurrency limit cut",
+            {{"account", account.config.name},
+             {"limit", limit},
+             {"previous", account.logged_limit},
+             {"in_flight", limiter.in_flight()},
+             {"latency_baseline_ms", baseline_ms}});
+  account.logged_limit = limit;
+}
+
 void SfmcClient::on_response(uint64_t id, const std::string& token_used, const HttpResponse& response) {
   --calls_in_flight_;
   Call& call = calls_.at(id);
-  if (call.partial) --partial_in_flight_;
   Account& account = accounts_.at(call.members.front().request.account);
+  const size_t limit_before = account.limiter.limit();
+  account.limiter.finished(call.ticket, ConcurrencyLimiter::answer_for(response.status));
+  limiter_moved(account);
   // A 109110 on a key derived for the event that owns it means "sent before".
   // Of a merged call: which send each recipient's key belongs to.
   KeyOwners owners;
@@ -288,7 +314,7 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   // (a 401 or a 429 says it did not).
   if (response.status == 0 || response.status == 408 || response.status >= 500) call.may_have_reached_sfmc = true;
   auto now = clock_.now();
-  metrics_.request(call.route, response.status, std::chrono::duration<double>(now - call.sent_at).count());
+  metrics_.request(call.route, response.status, std::chrono::duration<double>(now - call.ticket.started).count());
 
   if (c.verdict == Verdict::Unauthorized && !call.refreshed_after_401) {
     // The token was revoked or expired early: one fresh token (shared by
@@ -314,6 +340,18 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     case Verdict::Retryable: break;
   }
 
+  if (c.blocked && !c.retry_after_s && account.limiter.adaptive() && limit_before > 1) {
+    // Too many calls in flight: the limiter has cut the limit; the call
+    // goes again soon, behind it. SFMC did nothing with it, so it costs no
+    // attempt; the retry budget in time still bounds it.
+    std::uniform_int_distribution<int64_t> pick(retry_.blocked_retry.count() / 2, retry_.blocked_retry.count());
+    milliseconds delay(pick(jitter_));
+    if (now + delay - call.first_call > retry_.max_total) return complete(id, OutcomeStatus::Failed, owners);
+    metrics_.retry("blocked");
+    retries_.emplace(now + delay, id);
+    pump_all();
+    return;
+  }
   milliseconds delay = backoff(++call.failures, c.retry_after_s);
   if (c.blocked && !c.retry_after_s) delay = std::max(delay, retry_.blocked_cooldown);
   if (c.throttled && now + delay > account.cooled_until) {

@@ -1,10 +1,11 @@
 // Sends SendRequests to SFMC, many at once on the caller's thread: one token
-// per account (fetched once, refreshed ahead, shared by every send), a rate
-// limit and a cool-down per account, response classification, and retries
-// on timers with backoff, bounded in attempts and in total time.
+// per account (fetched once, refreshed ahead, shared by every send), a
+// concurrency limit learnt from SFMC's answers, a rate limit and a cool-down
+// per account, response classification, and retries on timers with backoff,
+// bounded in attempts and in total time.
 //
-// Coalescing: Transactional sends that wait (for a free connection, a token,
-// the rate limit or a cool-down) are merged with the waiting sends of the
+// Coalescing: Transactional sends that wait (for room under the account's
+// concurrency limit, a token, the rate limit or a cool-down) are merged with the waiting sends of the
 // same account, channel and request-level fields into one call of the
 // channel's batch route; SFMC's per-recipient answers go back to each send
 // by messageKey. A send that has been tried once keeps its call (a retry
@@ -29,6 +30,7 @@
 #include "telemetry/metrics.h"
 #include "telemetry/outage_log.h"
 #include "sfmc/account.h"
+#include "sfmc/concurrency_limiter.h"
 #include "sfmc/rate_limiter.h"
 #include "sfmc/token.h"
 #include "sfmc/token_shelf.h"
@@ -41,9 +43,14 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff{30000};
   // No retry is scheduled later than this after the first attempt.
   std::chrono::milliseconds max_total{120000};
-  // 429 "temporarily blocked" (50200) comes without Retry-After: the account
-  // pauses this long.
+  // 50200 that persists at a concurrency limit of 1 (or any 50200 with a
+  // pinned limit) pauses the whole account this long.
   std::chrono::milliseconds blocked_cooldown{10000};
+  // Otherwise 429 "temporarily blocked" (50200, no Retry-After) says too
+  // many calls are in flight: the account's concurrency limit is cut and
+  // the call goes again after about this long (jittered down to half), a
+  // retry that costs no attempt (SFMC did nothing with it).
+  std::chrono::milliseconds blocked_retry{50};
 };
 
 struct CoalesceOptions {
@@ -53,15 +60,6 @@ struct CoalesceOptions {
   // How long a send may wait for others to merge with when a connection is
   // free; 0: it goes at once, and merges only with what waits anyway.
   std::chrono::milliseconds max_wait{0};
-  // Calls in flight at once (the transport's connections): sends beyond it
-  // wait here, where they can merge, instead of in the transport.
-  size_t max_calls = 64;
-  // Of those, calls that could have taken more recipients (0: a quarter of
-  // max_calls, at least 4). Past it, sends wait for one of them to come back or for
-  // enough company to fill a call: a stream of sends then goes in a few
-  // large calls instead of filling every connection with small ones, while
-  // an idle relay still sends each at once.
-  size_t max_partial_calls = 0;
 };
 
 // What SFMC made of one send, after retries.
@@ -80,9 +78,13 @@ class SfmcClient {
   using Done = std::function<void(SendResult)>;
 
   // `log` hears of token endpoint outages (when they start, while they
-  // last, when they end).
+  // last, when they end) and of large moves of a concurrency limit.
+  // `concurrency.max` is the transport's connections: no more calls than
+  // that are in flight, all accounts together; an account's `concurrency`
+  // pins its limit.
   SfmcClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-             Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce = {});
+             Metrics& metrics, Logger& log, RetryPolicy retry, uint64_t jitter_seed, CoalesceOptions coalesce = {},
+             ConcurrencyOptions concurrency = {});
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
   // Puts every token this client gets on `shelf`, and fetches one when the
@@ -103,6 +105,8 @@ class SfmcClient {
 
   size_t pending() const;
   bool cooling_down(const std::string& account);
+  // The account's concurrency limiter (its limit, calls in flight, baseline).
+  const ConcurrencyLimiter& concurrency(const std::string& account) const { return accounts_.at(account).limiter; }
   // Set when SFMC refused an account's credentials: a configuration error
   // that retrying cannot fix; the sends of that account stay pending.
   const std::optional<std::string>& fatal_error() const { return fatal_; }
@@ -127,13 +131,12 @@ class SfmcClient {
     std::string body;
     std::string group;  // fresh and mergeable: the key of its Account::groups entry
     size_t recipients = 0;
-    bool partial = false;  // merged below max_recipients: counts against max_partial_calls
-    int failures = 0;      // retryable failures so far
+    int failures = 0;  // retryable failures so far (a 50200 below the minimum limit is none)
     bool refreshed_after_401 = false;
     bool may_have_reached_sfmc = false;  // by an earlier attempt: then 109110 means "sent before"
     Clock::time_point queued_at{};
     Clock::time_point first_call{};
-    Clock::time_point sent_at{};
+    ConcurrencyLimiter::Ticket ticket;  // of the attempt in flight
     SendResult result;
   };
   // Fresh mergeable calls that can share a request, oldest first.
@@ -142,9 +145,12 @@ class SfmcClient {
     size_t recipients = 0;
   };
   struct Account {
-    Account(const AccountConfig& c, Logger& log)
+    Account(const AccountConfig& c, Logger& log, Clock& clock, ConcurrencyOptions concurrency, Metrics& metrics)
         : config(c),
           bucket(c.max_requests_per_second, c.burst),
+          limiter(concurrency, clock),
+          logged_limit(limiter.limit()),
+          gauges(metrics.concurrency_gauges(c.name, "send")),
           token_outage(log, "SFMC token endpoint of account '" + c.name + "'") {}
 
     AccountConfig config;
@@ -154,6 +160,9 @@ class SfmcClient {
     Clock::time_point token_retry_at{};
     Clock::time_point cooled_until{};
     TokenBucket bucket;
+    ConcurrencyLimiter limiter;
+    size_t logged_limit;  // the limit the last log line gave
+    Metrics::ConcurrencyGauges gauges;
     // Calls waiting for a connection, a token, the rate limit or a
     // cool-down; ids of calls merged into another are skipped.
     std::deque<uint64_t> ready;
@@ -171,6 +180,9 @@ class SfmcClient {
   void fetch_token(Account& account);
   void on_token(Account& account, const HttpResponse& response);
   void dispatch(Account& account, uint64_t id);
+  // The limiter heard of a call: metrics, and a log line when the limit
+  // halved or doubled since the last one.
+  void limiter_moved(Account& account);
   void on_response(uint64_t id, const std::string& token_used, const HttpResponse& response);
   // Recipient's messageKey -> index of its send in a merged call (empty for one send).
   using KeyOwners = std::unordered_map<std::string_view, size_t>;
@@ -181,12 +193,13 @@ class SfmcClient {
   HttpTransport& transport_;
   Clock& clock_;
   Metrics& metrics_;
+  Logger& log_;
   RetryPolicy retry_;
   std::mt19937_64 jitter_;
   CoalesceOptions coalesce_;
   std::unordered_map<uint64_t, Call> calls_;
+  size_t max_calls_;  // the transport's connections
   size_t calls_in_flight_ = 0;
-  size_t partial_in_flight_ = 0;
   size_t next_account_ = 0;  // pump_all() starts here, so no account always goes first
   std::multimap<Clock::time_point, uint64_t> retries_;
   uint64_t next_id_ = 1;

@@ -5,9 +5,23 @@
 namespace sfmc {
 
 StatusClient::StatusClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport,
-                           Clock& clock, TokenShelf& tokens, StatusClientOptions options)
+                           Clock& clock, TokenShelf& tokens, StatusClientOptions options, Metrics* metrics)
     : transport_(transport), clock_(clock), tokens_(tokens), options_(options) {
-  for (const auto& [name, config] : accounts) accounts_.try_emplace(name, options_.max_requests_per_second);
+  // Starting at its ceiling: lookups are few, and their route throttles
+  // with 429s that the limiter hears.
+  ConcurrencyOptions concurrency{.max = options_.max_in_flight, .initial = options_.max_in_flight};
+  for (const auto& [name, config] : accounts) {
+    auto [it, added] = accounts_.try_emplace(name, options_.max_requests_per_second, concurrency, clock_);
+    if (metrics) it->second.gauges.emplace(metrics->concurrency_gauges(name, "status"));
+    show(it->second);
+  }
+}
+
+void StatusClient::show(Account& account) {
+  if (!account.gauges) return;
+  account.gauges->limit.Set(static_cast<double>(account.limiter.limit()));
+  account.gauges->in_flight.Set(static_cast<double>(account.limiter.in_flight()));
+  if (auto baseline = account.limiter.baseline_seconds()) account.gauges->baseline.Set(*baseline);
 }
 
 std::string StatusClient::path(const StatusCheck& check) {
@@ -50,6 +64,10 @@ void StatusClient::pump(const std::string& name, Account& account, Clock::time_p
   if (!token || now >= token->expires_at) return;  // the caller polls again soon
   account.refused.clear();
   while (!account.waiting.empty() && in_flight_ < options_.max_in_flight) {
+    if (!account.limiter.has_room()) {  // an answer wakes the caller
+      account.limiter.held();
+      return;
+    }
     if (!account.bucket.try_take(now)) {
       auto at = account.bucket.next_available(now);
       if (!wake_at_ || at < *wake_at_) wake_at_ = at;
@@ -63,11 +81,15 @@ void StatusClient::pump(const std::string& name, Account& account, Clock::time_p
 
 void StatusClient::start(const std::string& name, Account& account, const AccessToken& token, Lookup lookup) {
   ++in_flight_;
+  auto ticket = account.limiter.started();
+  show(account);
   HttpRequest request{"GET", token.rest_base_url + path(lookup.check),
                       {"Accept: application/json", "Authorization: Bearer " + token.value}, {}};
-  transport_.start(std::move(request), [this, &name, &account, lookup = std::move(lookup),
+  transport_.start(std::move(request), [this, &name, &account, lookup = std::move(lookup), ticket,
                                         used = token.value](HttpResponse response) mutable {
     --in_flight_;
+    account.limiter.finished(ticket, ConcurrencyLimiter::answer_for(response.status));
+    show(account);
     if (response.status == 401 && !lookup.retried_after_401) {
       // Expired early or revoked: another token, and once more.
       account.refused = used;

@@ -1,8 +1,9 @@
 // Looks up delivery status on SFMC's status routes, for the follow-up (the
 // `status` configuration), on the caller's thread. Apart from the send
 // client on purpose: its own transport (so its connections are never the
-// sends') and its own rate limit per account, since SFMC says these routes
-// are "for infrequent verification". It uses the send client's tokens,
+// sends'), its own rate limit per account, since SFMC says these routes
+// are "for infrequent verification", and a concurrency limiter per account
+// of its own (the routes have their own throttle), up to max_in_flight. It uses the send client's tokens,
 // through a TokenShelf (the status routes need the scopes sms_read /
 // email_read).
 #pragma once
@@ -18,7 +19,9 @@
 #include "core/delivery.h"
 #include "http/transport.h"
 #include "sfmc/account.h"
+#include "sfmc/concurrency_limiter.h"
 #include "sfmc/rate_limiter.h"
+#include "telemetry/metrics.h"
 #include "sfmc/status.h"
 #include "sfmc/token_shelf.h"
 
@@ -33,8 +36,9 @@ class StatusClient {
  public:
   using Done = std::function<void(StatusAnswer)>;
 
+  // `metrics` (optional) gets each account's limiter gauges.
   StatusClient(const std::map<std::string, AccountConfig>& accounts, HttpTransport& transport, Clock& clock,
-               TokenShelf& tokens, StatusClientOptions options);
+               TokenShelf& tokens, StatusClientOptions options, Metrics* metrics = nullptr);
 
   bool has_account(const std::string& name) const { return accounts_.count(name) != 0; }
   // Queues a lookup; `done` runs from a later poll() or the transport's
@@ -58,14 +62,17 @@ class StatusClient {
     bool retried_after_401 = false;
   };
   struct Account {
-    explicit Account(double rate) : bucket(rate, 1) {}
+    Account(double rate, ConcurrencyOptions concurrency, Clock& clock) : bucket(rate, 1), limiter(concurrency, clock) {}
     TokenBucket bucket;
+    ConcurrencyLimiter limiter;
+    std::optional<Metrics::ConcurrencyGauges> gauges;
     std::string refused;  // the token SFMC last answered 401 to: wait for another
     std::deque<Lookup> waiting;
   };
 
   void pump(const std::string& name, Account& account, Clock::time_point now);
   void start(const std::string& name, Account& account, const AccessToken& token, Lookup lookup);
+  static void show(Account& account);
 
   std::map<std::string, Account> accounts_;
   HttpTransport& transport_;

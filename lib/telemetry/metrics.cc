@@ -50,6 +50,20 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                             .Name("sfmc_relay_account_cooldowns_total")
                             .Help("Times an account paused all its sends (429)")
                             .Register(registry)),
+      concurrency_limit_family_(prometheus::BuildGauge()
+                                    .Name("sfmc_relay_sfmc_concurrency_limit")
+                                    .Help("Calls an account may have in flight at SFMC (learnt, or pinned), by "
+                                          "account and calls (send, status)")
+                                    .Register(registry)),
+      calls_in_flight_family_(prometheus::BuildGauge()
+                                  .Name("sfmc_relay_sfmc_calls_in_flight")
+                                  .Help("Calls in flight at SFMC, by account and calls (send, status)")
+                                  .Register(registry)),
+      latency_baseline_family_(prometheus::BuildGauge()
+                                   .Name("sfmc_relay_sfmc_latency_baseline_seconds")
+                                   .Help("The latency the concurrency limiter takes as usual (an average of recent "
+                                         "round trips), by account and calls (send, status)")
+                                   .Register(registry)),
       assignments_lost_(prometheus::BuildCounter()
                             .Name("sfmc_relay_assignments_lost_total")
                             .Help("Times the group took this member's partitions back (session expired, fenced)")
@@ -172,6 +186,12 @@ void Metrics::cooldown(const std::string& account) {
   auto& c = cache_["cooldown|" + account];
   if (!c) c = &cooldowns_family_.Add({{"account", account}});
   c->Increment();
+}
+
+Metrics::ConcurrencyGauges Metrics::concurrency_gauges(const std::string& account, const std::string& calls) {
+  prometheus::Labels labels{{"account", account}, {"calls", calls}};
+  return {concurrency_limit_family_.Add(labels), calls_in_flight_family_.Add(labels),
+          latency_baseline_family_.Add(labels)};
 }
 
 void Metrics::set_lag(const std::string& topic, int32_t partition, double lag) {

@@ -35,6 +35,14 @@ class Metrics {
   void retry(const std::string& reason);
   void token_request(bool ok) { (ok ? token_ok_ : token_error_).Increment(); }
   void cooldown(const std::string& account);
+  // An account's concurrency limit, its calls in flight and its latency
+  // baseline, for its sends or its status lookups (`calls`).
+  struct ConcurrencyGauges {
+    prometheus::Gauge& limit;
+    prometheus::Gauge& in_flight;
+    prometheus::Gauge& baseline;
+  };
+  ConcurrencyGauges concurrency_gauges(const std::string& account, const std::string& calls);
   void assignment_lost() { assignments_lost_.Increment(); }
   void set_in_flight(double n) { in_flight_.Set(n); }
   void set_window(double n) { window_.Set(n); }
@@ -66,6 +74,9 @@ class Metrics {
   prometheus::Counter& token_ok_;
   prometheus::Counter& token_error_;
   prometheus::Family<prometheus::Counter>& cooldowns_family_;
+  prometheus::Family<prometheus::Gauge>& concurrency_limit_family_;
+  prometheus::Family<prometheus::Gauge>& calls_in_flight_family_;
+  prometheus::Family<prometheus::Gauge>& latency_baseline_family_;
   prometheus::Counter& assignments_lost_;
   prometheus::Gauge& in_flight_;
   prometheus::Gauge& window_;

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 AccountConfig account(double rate = 0, double burst = 1) {
-  return AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, rate, burst};
+  return AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, rate, burst, std::nullopt};
 }
 
 SendRequest sms_one(const std::string& key = "key/1") {
@@ -31,9 +31,9 @@ struct Fixture {
   std::unique_ptr<SfmcClient> client;
   std::vector<SendResult> results;
 
-  explicit Fixture(AccountConfig a = account(), RetryPolicy p = {}) : policy(p) {
+  explicit Fixture(AccountConfig a = account(), RetryPolicy p = {}, ConcurrencyOptions c = {}) : policy(p) {
     client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics,
-                                          log.logger, policy, 42);
+                                          log.logger, policy, 42, CoalesceOptions{}, c);
   }
   void send(SendRequest r = sms_one()) {
     client->send(std::move(r), [this](SendResult result) { results.push_back(std::move(result)); });
@@ -42,6 +42,15 @@ struct Fixture {
   void advance(std::chrono::milliseconds t) {
     clock.current += t;
     client->poll();
+  }
+  // A counter's or gauge's value, summed over its label sets (0: none yet).
+  double metric(const std::string& name) {
+    double sum = 0;
+    for (const auto& family : registry.Collect())
+      if (family.name == name)
+        for (const auto& m : family.metric)
+          sum += family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
+    return sum;
   }
   bool has_header(const HttpRequest& r, const std::string& h) {
     return std::find(r.headers.begin(), r.headers.end(), h) != r.headers.end();
@@ -75,7 +84,7 @@ TEST_CASE("100 concurrent sends share one token request") {
   REQUIRE(f.http.started.size() == 1);
   CHECK(f.client->token_requests() == 1);
   f.http.answer(test::token_response());
-  CHECK(f.http.started.size() == 1 + 64);  // calls in flight stop at max_calls; the rest wait in the client
+  CHECK(f.http.started.size() == 1 + 8);  // calls in flight stop at the concurrency limit (first 8); the rest wait in the client
   for (int i = 0; i < 100; ++i) f.http.answer(kAccepted);
   CHECK(f.http.started.size() == 101);
   CHECK(f.results.size() == 100);
@@ -240,18 +249,69 @@ TEST_CASE("429 with Retry-After: the retry goes out at that second, not before; 
   CHECK(f.results[0].attempts + f.results[1].attempts == 3);  // "a" went twice, "b" once
 }
 
-TEST_CASE("429 50200 (temporarily blocked) cools the whole account down") {
-  Fixture f(account(), RetryPolicy{5, 100ms, 1000ms, 600s, 10s});
-  f.send(sms_one("a"));
+TEST_CASE("429 50200 (temporarily blocked) cuts the concurrency limit; the call goes again soon, costing no attempt") {
+  Fixture f(account(), RetryPolicy{2, 100ms, 1000ms, 600s, 10s});
+  for (int i = 0; i < 10; ++i) f.send(sms_one("k" + std::to_string(i)));
   f.http.answer(test::token_response());
-  f.http.answer({429, R"({"errorcode":50200,"message":"Your requests are temporarily blocked."})", {}, {}});
-  CHECK(f.client->cooling_down("default"));
-  f.send(sms_one("b"));
-  f.advance(9999ms);
-  CHECK(f.http.open.empty());
-  f.advance(1ms);
-  CHECK(f.http.open.size() == 2);
+  CHECK(f.http.open.size() == 8);
+  const HttpResponse blocked{429, R"({"errorcode":50200,"message":"Your requests are temporarily blocked."})", {}, {}};
+  f.http.answer(blocked);
+  CHECK(f.client->concurrency("default").limit() == 6);
   CHECK_FALSE(f.client->cooling_down("default"));
+  CHECK(f.http.open.size() == 7);  // 7 in flight, limit 6: nothing starts
+  f.http.answer(blocked);           // started before the cut: no second cut
+  CHECK(f.client->concurrency("default").limit() == 6);
+  f.advance(50ms);  // both retries are due, behind the limit
+  CHECK(f.http.open.size() == 6);
+  while (!f.http.open.empty()) f.http.answer(kAccepted);
+  REQUIRE(f.results.size() == 10);
+  for (const auto& r : f.results) CHECK(r.status == OutcomeStatus::Accepted);  // max_attempts 2 notwithstanding
+  CHECK(f.metric("sfmc_relay_retries_total") == 2);
+  CHECK(f.metric("sfmc_relay_account_cooldowns_total") == 0);
+  CHECK(f.http.started.size() == 1 + 12);
+}
+
+TEST_CASE("429 50200 at a concurrency limit of 1, or with a pinned limit, cools the whole account down") {
+  auto pinned = account();
+  pinned.concurrency = 4;
+  struct Case {
+    AccountConfig account;
+    ConcurrencyOptions concurrency;
+    size_t after_pause;  // calls that go when it ends
+  };
+  for (const auto& [a, c, after_pause] : {Case{account(), {.initial = 1}, 1}, Case{pinned, {}, 2}}) {
+    Fixture f(a, RetryPolicy{5, 100ms, 1000ms, 600s, 10s}, c);
+    f.send(sms_one("a"));
+    f.http.answer(test::token_response());
+    f.http.answer({429, R"({"errorcode":50200,"message":"Your requests are temporarily blocked."})", {}, {}});
+    CHECK(f.client->cooling_down("default"));
+    f.send(sms_one("b"));
+    f.advance(9999ms);
+    CHECK(f.http.open.empty());
+    f.advance(1ms);
+    CHECK(f.http.open.size() == after_pause);
+    CHECK_FALSE(f.client->cooling_down("default"));
+    CHECK(f.metric("sfmc_relay_account_cooldowns_total") == 1);
+  }
+}
+
+TEST_CASE("the concurrency limit shows per account in metrics, and a log line says when it halved or doubled") {
+  Fixture f;
+  for (int i = 0; i < 40; ++i) f.send(sms_one("k" + std::to_string(i)));
+  f.http.answer(test::token_response());
+  CHECK(f.metric("sfmc_relay_sfmc_concurrency_limit") == 8);
+  CHECK(f.metric("sfmc_relay_sfmc_calls_in_flight") == 8);
+  f.clock.current += 200ms;
+  f.http.answer(kAccepted);  // the first window: calls wait, clean, so the limit doubles
+  CHECK(f.metric("sfmc_relay_sfmc_concurrency_limit") == 16);
+  CHECK(f.metric("sfmc_relay_sfmc_latency_baseline_seconds") == doctest::Approx(0.2));
+  auto lines = f.log.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] == R"({"level":"info","msg":"SFMC concurrency limit raised","account":"default","limit":16,)"
+                    R"("previous":8,"in_flight":7,"latency_baseline_ms":200})");
+  f.http.answer({429, R"({"errorcode":50200,"message":"Your requests are temporarily blocked."})", {}, {}});
+  CHECK(f.metric("sfmc_relay_sfmc_concurrency_limit") == 14);
+  CHECK(f.log.lines().size() == 1);  // 16 -> 14: not worth a line
 }
 
 TEST_CASE("retryable failures end as failed after max_attempts, with the last error") {

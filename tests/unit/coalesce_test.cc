@@ -53,10 +53,10 @@ struct Fixture {
   std::unique_ptr<SfmcClient> client;
   std::map<std::string, SendResult> results;  // by event id
 
-  explicit Fixture(CoalesceOptions coalesce = {}, RetryPolicy retry = {}) {
-    AccountConfig a{"default", "https://auth.example.test/", "id", "secret", std::nullopt, std::nullopt, 0, 1};
+  explicit Fixture(CoalesceOptions coalesce = {}, RetryPolicy retry = {}, ConcurrencyOptions concurrency = {}) {
+    AccountConfig a{"default", "https://auth.example.test/", "id", "secret", std::nullopt, std::nullopt, 0, 1, std::nullopt};
     client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics,
-                                          log.logger, retry, 42, coalesce);
+                                          log.logger, retry, 42, coalesce, concurrency);
   }
   // With a token in hand, as a running relay is.
   void warm() {
@@ -130,8 +130,8 @@ TEST_CASE("events waiting for a token merge into one batch call; each gets its o
   CHECK(f.metric("sfmc_relay_batch_recipients") == 1);
 }
 
-TEST_CASE("calls in flight stop at max_calls; what waits meanwhile goes in one call when a connection frees") {
-  Fixture f(CoalesceOptions{.max_calls = 1});
+TEST_CASE("calls in flight stop at the connections; what waits meanwhile goes in one call when one frees") {
+  Fixture f({}, {}, {.max = 1});
   f.warm();
   f.send(sms("e1", {"k1"}));
   f.client->poll();
@@ -147,7 +147,7 @@ TEST_CASE("calls in flight stop at max_calls; what waits meanwhile goes in one c
 }
 
 TEST_CASE("never merged: other request-level fields, a colliding explicit key, past max_recipients") {
-  Fixture f(CoalesceOptions{.max_recipients = 3, .max_calls = 1});
+  Fixture f(CoalesceOptions{.max_recipients = 3}, {}, {.max = 1});
   f.warm();
   f.send(sms("busy", {"k0"}));
   f.client->poll();
@@ -243,27 +243,25 @@ TEST_CASE("coalescing off: one call per event") {
   CHECK(f.http.open[1].request.body == sms("e2", {"k2"}).body);
 }
 
-TEST_CASE("past max_partial_calls, sends wait for one of those to come back or for a full call") {
-  Fixture f(CoalesceOptions{.max_recipients = 3, .max_calls = 8, .max_partial_calls = 2});
+TEST_CASE("a send nothing joins goes while the limit has room; sends that could merge wait only while it is full") {
+  Fixture f(CoalesceOptions{.max_recipients = 3}, {}, {.max = 8, .fixed = 3});
   f.warm();
   f.send(sms("e1", {"k1"}));
   f.client->poll();
-  f.send(sms("e2", {"k2"}));
+  f.send(sms("otp", {"k2"}, R"("definitionKey":"d","content":{"message":"code 1234"})"));
   f.client->poll();
-  CHECK(f.http.open.size() == 2);  // the first sends of a quiet relay go at once
   f.send(sms("e3", {"k3"}));
+  f.client->poll();
+  CHECK(f.http.open.size() == 3);  // none held back for company while there is room
   f.send(sms("e4", {"k4"}));
-  f.client->poll();
-  CHECK(f.http.open.size() == 2);
   f.send(sms("e5", {"k5"}));
-  f.client->poll();  // three recipients wait: a full call goes
-  REQUIRE(f.http.open.size() == 3);
-  CHECK(f.last().body == batch_body({"k3", "k4", "k5"}));
-  f.send(sms("e6", {"k6"}));
-  f.send(sms("e7", {"k7"}));
+  f.send(sms("mc", {"k6"}, R"("definitionKey":"other")"));
   f.client->poll();
-  CHECK(f.http.open.size() == 3);
+  CHECK(f.http.open.size() == 3);  // the limit is full: they wait, and merge meanwhile
   f.http.answer(accepted({"k1"}));
   REQUIRE(f.http.open.size() == 3);
-  CHECK(f.last().body == batch_body({"k6", "k7"}));
+  CHECK(f.last().body == batch_body({"k4", "k5"}));
+  f.http.answer(accepted({"k2"}));
+  REQUIRE(f.http.open.size() == 3);
+  CHECK(f.last().body == sms("mc", {"k6"}, R"("definitionKey":"other")").body);
 }

@@ -48,11 +48,26 @@ TEST_CASE("a minimal configuration gets its defaults and its secret from the env
   CHECK(c.coalesce.enabled);
   CHECK(c.coalesce.max_recipients == 500);
   CHECK(c.coalesce.max_wait == std::chrono::milliseconds(0));
-  CHECK(c.coalesce.max_calls == 64);
+  CHECK(c.concurrency.max == 64);
+  CHECK(c.concurrency.fixed == 0);  // adaptive
+  CHECK_FALSE(c.accounts.at("default").concurrency);
   CHECK(c.pipeline.ordering == Ordering::Key);
   CHECK(c.http.verify_tls);
   CHECK_FALSE(c.pipeline.exactly_once);
   CHECK(c.producer_properties.count("transactional.id") == 0);
+}
+
+TEST_CASE("concurrency: learnt up to max_connections unless pinned, for all accounts or for one") {
+  RelayConfig c = parse_config(kMinimal, env,
+                               {{"SFMC_RELAY__HTTP__MAX_CONNECTIONS", "32"}, {"SFMC_RELAY__HTTP__CONCURRENCY", "12"},
+                                {"SFMC_RELAY__ACCOUNTS__DEFAULT__CONCURRENCY", "3"}});
+  CHECK(c.concurrency.max == 32);
+  CHECK(c.concurrency.fixed == 12);
+  CHECK(c.accounts.at("default").concurrency == 3u);
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__HTTP__CONCURRENCY", "0"}}) ==
+        "configuration is invalid:\n  /http/concurrency: must be at least 1");
+  CHECK(refusal(kMinimal, {{"SFMC_RELAY__ACCOUNTS__DEFAULT__CONCURRENCY", "fast"}}) ==
+        "configuration is invalid:\n  /accounts/default/concurrency: must be of type integer");
 }
 
 TEST_CASE("exactly-once: a transactional.id per instance, the group and host name unless configured") {

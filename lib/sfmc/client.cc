@@ -58,7 +58,10 @@ void SfmcClient::send(SendRequest request, Done done) {
   }
   call.members.push_back({std::move(request), std::move(done)});
   account.ready.push_back(id);
-  if (!mergeable) return pump(account);
+  if (!mergeable) {
+    ++account.singles_waiting;
+    return pump(account);
+  }
   Group& group = account.groups[call.group];
   group.calls.push_back(id);
   group.recipients += call.recipients;
@@ -110,8 +113,8 @@ void SfmcClient::pump(Account& account) {
     if (!account.token || now >= account.token->refresh_at) fetch_token(account);
     if (!account.token || now >= account.token->expires_at) break;  // the token's arrival wakes the poll
     if (calls_in_flight_ >= max_calls_) break;  // so does an answer
-    if (!account.limiter.has_room()) {          // and this account's (waiting calls merge meanwhile)
-      account.limiter.held();
+    if (!account.limiter.has_room()) {  // and this account's (waiting calls merge meanwhile)
+      if (more_than_one_call_waits(account)) account.limiter.held();
       break;
     }
     if (!account.bucket.try_take(now)) {
@@ -119,11 +122,22 @@ void SfmcClient::pump(Account& account) {
       break;
     }
     account.ready.pop_front();
+    if (call->second.group.empty()) --account.singles_waiting;
     merge(account, id);
     dispatch(account, id);
   }
   account.ready.insert(account.ready.begin(), held.begin(), held.end());
   if (account.next_due && (!account.wake_at || *account.next_due < *account.wake_at)) account.wake_at = account.next_due;
+}
+
+// Whether what waits makes more than one call: only then is demand past the
+// limit. One group short of a full call is company gathering, which the
+// next free place takes whole: a merged stream that one call per round trip
+// carries keeps the limit where it is, in fuller calls.
+bool SfmcClient::more_than_one_call_waits(const Account& account) const {
+  size_t calls = account.singles_waiting + account.groups.size();
+  if (calls != 1 || account.groups.empty()) return calls > 1;
+  return account.groups.begin()->second.recipients > coalesce_.max_recipients;
 }
 
 void SfmcClient::pump_all() {
@@ -323,6 +337,7 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     metrics_.retry("unauthorized");
     if (account.token && account.token->value == token_used) account.token.reset();
     account.ready.push_front(id);
+    ++account.singles_waiting;
     pump_all();
     return;
   }
@@ -413,7 +428,9 @@ void SfmcClient::poll() {
   while (!retries_.empty() && retries_.begin()->first <= now) {
     uint64_t id = retries_.begin()->second;
     retries_.erase(retries_.begin());
-    accounts_.at(calls_.at(id).members.front().request.account).ready.push_back(id);
+    Account& account = accounts_.at(calls_.at(id).members.front().request.account);
+    account.ready.push_back(id);
+    ++account.singles_waiting;  // a retry keeps its call: nothing joins it
   }
   for (auto& [name, account] : accounts_) {
     // A failed token request is repeated whether or not sends wait, so an

@@ -166,6 +166,7 @@ class SfmcClient {
     // Calls waiting for a connection, a token, the rate limit or a
     // cool-down; ids of calls merged into another are skipped.
     std::deque<uint64_t> ready;
+    size_t singles_waiting = 0;  // calls in `ready` that nothing can join (not in `groups`)
     std::unordered_map<std::string, Group> groups;
     std::optional<Clock::time_point> next_due;  // max_wait: when the first held-back call is due
     std::optional<Clock::time_point> wake_at;   // when pump() can do more, if no answer comes first
@@ -174,6 +175,7 @@ class SfmcClient {
 
   void pump(Account& account);
   void pump_all();
+  bool more_than_one_call_waits(const Account& account) const;
   bool due(Account& account, const Call& call, Clock::time_point now);
   void merge(Account& account, uint64_t id);
   static std::string merged_body(const std::vector<Member>& members, size_t bytes);

@@ -265,3 +265,26 @@ TEST_CASE("a send nothing joins goes while the limit has room; sends that could 
   REQUIRE(f.http.open.size() == 3);
   CHECK(f.last().body == sms("mc", {"k6"}, R"("definitionKey":"other")").body);
 }
+
+TEST_CASE("a merged stream that one call carries does not raise the limit; more than a call's worth waiting does") {
+  Fixture f(CoalesceOptions{.max_recipients = 3}, {}, {.max = 8, .initial = 1});
+  f.warm();
+  f.send(sms("e1", {"k1"}));
+  f.client->poll();
+  f.send(sms("e2", {"k2"}));
+  f.send(sms("e3", {"k3"}));
+  f.client->poll();
+  f.clock.current += 200ms;
+  f.http.answer(accepted({"k1"}));  // a clean window, but what waited was company for one call
+  CHECK(f.client->concurrency("default").limit() == 1);
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.last().body == batch_body({"k2", "k3"}));
+  for (int i = 4; i <= 7; ++i) f.send(sms("e" + std::to_string(i), {"k" + std::to_string(i)}));
+  f.client->poll();
+  f.clock.current += 200ms;
+  f.http.answer(accepted({"k2", "k3"}));  // four recipients waited: more than a call of three
+  CHECK(f.client->concurrency("default").limit() == 2);
+  REQUIRE(f.http.open.size() == 2);
+  CHECK(f.http.open[0].request.body == batch_body({"k4", "k5", "k6"}));
+  CHECK(f.http.open[1].request.body == batch_body({"k7"}));
+}

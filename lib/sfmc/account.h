@@ -18,7 +18,7 @@ struct AccountConfig {
   double max_requests_per_second = 0;  // 0: unlimited
   double burst = 1;
   // A pinned concurrency limit (calls in flight); unset: learnt from SFMC's answers.
-  std::optional<size_t> concurrency;
+  std::optional<size_t> concurrency = std::nullopt;
 };
 
 // "host", "host/", "https://host/" -> "https://host" (no trailing slash);

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 namespace {
 
 AccountConfig account(double rate = 0, double burst = 1) {
-  return AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, rate, burst, std::nullopt};
+  return AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, rate, burst};
 }
 
 SendRequest sms_one(const std::string& key = "key/1") {

@@ -54,7 +54,7 @@ struct Fixture {
   std::map<std::string, SendResult> results;  // by event id
 
   explicit Fixture(CoalesceOptions coalesce = {}, RetryPolicy retry = {}, ConcurrencyOptions concurrency = {}) {
-    AccountConfig a{"default", "https://auth.example.test/", "id", "secret", std::nullopt, std::nullopt, 0, 1, std::nullopt};
+    AccountConfig a{"default", "https://auth.example.test/", "id", "secret", std::nullopt, std::nullopt, 0, 1};
     client = std::make_unique<SfmcClient>(std::map<std::string, AccountConfig>{{"default", a}}, http, clock, metrics,
                                           log.logger, retry, 42, coalesce, concurrency);
   }

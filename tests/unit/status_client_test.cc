@@ -11,7 +11,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::map<std::string, AccountConfig> accounts() {
-  return {{"default", AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, 0, 1, std::nullopt}}};
+  return {{"default", AccountConfig{"default", "https://auth.example.test/", "id", "secret", 42, std::nullopt, 0, 1}}};
 }
 
 StatusCheck sms(const std::string& key) {

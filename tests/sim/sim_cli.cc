@@ -34,6 +34,8 @@ const std::string_view kUsage =
     "  --stall-ms MS              how long timeout holds a connection (default 30000)\n"
     "  --faults-on-token          apply the faults to POST /v2/token too\n"
     "  --fault-seed N             seed for the faults alone\n"
+    "  --capacity N|CALLS[@MS],...  sends in progress at once before 429 50200; 0 = no limit (default);\n"
+    "                             a schedule such as 24,64@10000,8@20000 changes it MS after start-up\n"
     "  --verbose                  log one line per request to stderr\n"
     "  --help                     show this help\n";
 
@@ -59,6 +61,32 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// "24" (fixed) or "24,64@10000,8@20000": CALLS[@AFTER_MS], the first
+// without @ or at @0.
+std::optional<CapacitySchedule> parse_capacity_flag(std::string_view text) {
+  if (text.find(',') == std::string_view::npos && text.find('@') == std::string_view::npos) {
+    const auto calls = non_negative(text);
+    if (!calls || *calls > 1'000'000'000) return std::nullopt;
+    return CapacitySchedule::fixed(static_cast<int>(*calls));
+  }
+  CapacitySchedule schedule;
+  schedule.scheduled = true;
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view phase = text.substr(0, comma);
+    const auto at = phase.find('@');
+    const auto calls = non_negative(phase.substr(0, at));
+    const auto after =
+        at == std::string_view::npos ? std::optional<std::int64_t>(0) : non_negative(phase.substr(at + 1));
+    if (!calls || !after || *calls > 1'000'000'000) return std::nullopt;
+    schedule.phases.push_back(CapacityPhase{std::chrono::milliseconds(*after), static_cast<int>(*calls)});
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (!capacity_schedule_error(schedule.phases).empty()) return std::nullopt;
+  return schedule;
 }
 
 // The flags that change SimOptions::faults. Returns "" or the error.
@@ -104,6 +132,14 @@ std::string apply_fault_flag(std::string_view flag, const std::string& value, Fa
     faults.fail_next = *action;
     return "";
   }
+  if (flag == "--capacity") {
+    const auto capacity = parse_capacity_flag(value);
+    if (!capacity) {
+      return "invalid value for --capacity (N, or CALLS@MS,... from @0 with MS increasing, e.g. 24,64@10000): " + value;
+    }
+    faults.capacity = *capacity;
+    return "";
+  }
   if (flag == "--outage") {
     const auto action = parse_fault_name(value);
     if (!action) return "invalid value for --outage: " + value;
@@ -124,7 +160,8 @@ std::string apply_fault_flag(std::string_view flag, const std::string& value, Fa
 
 bool is_fault_flag(std::string_view flag) {
   return flag == "--faults" || flag == "--latency-ms" || flag == "--fault-rate" || flag == "--fail-next" ||
-         flag == "--outage" || flag == "--retry-after" || flag == "--stall-ms" || flag == "--fault-seed";
+         flag == "--outage" || flag == "--retry-after" || flag == "--stall-ms" || flag == "--fault-seed" ||
+         flag == "--capacity";
 }
 
 bool is_numeric_flag(std::string_view flag) {

@@ -62,6 +62,51 @@ TEST_CASE("cli: fault flags apply in order on top of --faults") {
   CHECK(faults.include_token_route);
 }
 
+TEST_CASE("cli: --capacity takes a number or a schedule CALLS[@AFTER_MS],...") {
+  CommandLine fixed;
+  CHECK(parse_args({"--capacity", "24"}, fixed).empty());
+  CHECK(fixed.options.faults.capacity == CapacitySchedule::fixed(24));
+  CHECK_FALSE(fixed.options.faults.injects_nothing());
+
+  CommandLine unlimited;
+  CHECK(parse_args({"--capacity=0"}, unlimited).empty());
+  CHECK(unlimited.options.faults.capacity.phases.empty());
+  CHECK(unlimited.options.faults.injects_nothing());
+
+  CommandLine scheduled;
+  CHECK(parse_args({"--capacity", "24,64@10000,8@20000"}, scheduled).empty());
+  const auto& capacity = scheduled.options.faults.capacity;
+  CHECK(capacity.scheduled);
+  CHECK(capacity.phases ==
+        std::vector<CapacityPhase>{{milliseconds(0), 24}, {milliseconds(10000), 64}, {milliseconds(20000), 8}});
+  // The same member as the JSON form, so GET /_sim/faults shows the array.
+  std::string error;
+  CHECK(parse_fault_config(
+            R"({"capacity":[{"after_ms":0,"calls":24},{"after_ms":10000,"calls":64},{"after_ms":20000,"calls":8}]})",
+            error)
+            ->capacity == capacity);
+
+  CommandLine explicit_start;
+  CHECK(parse_args({"--capacity", "5@0,0@300"}, explicit_start).empty());
+  CHECK(explicit_start.options.faults.capacity.phases ==
+        std::vector<CapacityPhase>{{milliseconds(0), 5}, {milliseconds(300), 0}});
+
+  // --capacity applies in order with the other fault flags: after --faults.
+  CommandLine after_faults;
+  CHECK(parse_args({"--faults", R"({"capacity":3})", "--capacity", "9"}, after_faults).empty());
+  CHECK(after_faults.options.faults.capacity == CapacitySchedule::fixed(9));
+}
+
+TEST_CASE("cli: --capacity mistakes are reported with the flag and the form") {
+  const std::string capacity_help =
+      "invalid value for --capacity (N, or CALLS@MS,... from @0 with MS increasing, e.g. 24,64@10000): ";
+  for (const char* value : {"-1", "many", "24@5", "24,8@0", "24,8@100,4@100", "24,", "@0", "24,8@", "24;8@100"}) {
+    CAPTURE(value);
+    CommandLine command_line;
+    CHECK(parse_args({"--capacity", value}, command_line) == capacity_help + value);
+  }
+}
+
 TEST_CASE("cli: mistakes are reported with the flag") {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
       {{"--fault-rate", "503=2"}, "invalid value for --fault-rate (NAME=P, the rates adding up to at most 1): 503=2"},

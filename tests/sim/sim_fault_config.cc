@@ -21,6 +21,11 @@ constexpr NamedKind kNamedKinds[] = {
     {"timeout", FaultKind::kTimeout},
 };
 
+// More calls than this are as good as no limit.
+int clamp_calls(std::int64_t calls) {
+  return static_cast<int>(std::min<std::int64_t>(calls, 1'000'000'000));
+}
+
 // Reads the members of the faults object one by one; the first problem wins.
 class Reader {
  public:
@@ -115,6 +120,50 @@ class Reader {
     return true;
   }
 
+  // A number (fixed; 0 or null: no limit) or [{"after_ms":0,"calls":24}, ...].
+  bool capacity(const Value& value, FaultConfig& config) {
+    std::int64_t number = 0;
+    if (value.IsNull()) {
+      config.capacity = {};
+      return true;
+    }
+    if (value.IsNumber()) {
+      if (!non_negative_int(value, "capacity", number)) return false;
+      config.capacity = CapacitySchedule::fixed(clamp_calls(number));
+      return true;
+    }
+    if (!value.IsArray()) {
+      return fail("capacity must be a number of calls or a schedule like [{\"after_ms\":0,\"calls\":24}]");
+    }
+    CapacitySchedule schedule;
+    schedule.scheduled = true;
+    for (rapidjson::SizeType i = 0; i < value.Size(); ++i) {
+      const std::string entry = "capacity[" + std::to_string(i) + "]";
+      const Value& phase_value = value[i];
+      if (!phase_value.IsObject()) return fail(entry + " must be an object like {\"after_ms\":0,\"calls\":24}");
+      CapacityPhase phase;
+      bool has_after = false, has_calls = false;
+      for (const auto& member : phase_value.GetObject()) {
+        const auto name = json::string_view_of(member.name);
+        if (name == "after_ms") {
+          if (!millis(member.value, entry + ".after_ms", phase.after)) return false;
+          has_after = true;
+        } else if (name == "calls") {
+          if (!non_negative_int(member.value, entry + ".calls", number)) return false;
+          phase.calls = clamp_calls(number);
+          has_calls = true;
+        } else {
+          return fail(entry + ": unknown member \"" + std::string(name) + "\"");
+        }
+      }
+      if (!has_after || !has_calls) return fail(entry + " needs both after_ms and calls");
+      schedule.phases.push_back(phase);
+    }
+    if (auto error = capacity_schedule_error(schedule.phases); !error.empty()) return fail(std::move(error));
+    config.capacity = std::move(schedule);
+    return true;
+  }
+
   bool boolean(const Value& value, std::string_view name, bool& out) {
     if (!value.IsBool()) return fail(std::string(name) + " must be true or false");
     out = value.GetBool();
@@ -130,6 +179,7 @@ bool read_member(Reader& read, std::string_view name, const Value& value, FaultC
   if (name == "latency_ms") return read.latency(value, config);
   if (name == "rates") return read.rates(value, config);
   if (name == "fail_next") return read.fail_next(value, config);
+  if (name == "capacity") return read.capacity(value, config);
   if (name == "outage") {
     if (value.IsNull() || (value.IsBool() && !value.GetBool())) return true;
     FaultAction action;
@@ -146,6 +196,7 @@ bool read_member(Reader& read, std::string_view name, const Value& value, FaultC
   if (name == "partial_stalls") return read.boolean(value, name, config.partial_stalls);
   if (name == "include_token_route") return read.boolean(value, name, config.include_token_route);
   if (name == "seed") {
+    if (value.IsNull()) return true;  // as GET shows "no seed", so its document can be PUT back
     if (!value.IsUint64()) return read.fail("seed must be a non-negative integer");
     config.seed = value.GetUint64();
     return true;
@@ -228,6 +279,16 @@ std::string fault_config_json(const FaultConfig& config) {
     out.uint(*config.seed);
   } else {
     out.null();
+  }
+  out.key("capacity");
+  if (config.capacity.scheduled) {
+    out.begin_array();
+    for (const auto& phase : config.capacity.phases) {
+      out.begin_object().int_field("after_ms", phase.after.count()).int_field("calls", phase.calls).end_object();
+    }
+    out.end_array();
+  } else {
+    out.integer(config.capacity.phases.empty() ? 0 : config.capacity.phases.front().calls);
   }
   return out.end_object().text();
 }

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim_capacity.h"
+
 namespace sfmc::sim {
 
 // How one request fails. The JSON names are in parentheses.
@@ -62,11 +64,15 @@ struct FaultConfig {
   bool include_token_route = false;            // faults apply to POST /v2/token too
   std::optional<std::uint64_t> seed;           // reseeds the random source when set
 
+  // How many sends may be in progress at once, over time; past it a send is
+  // answered at once with 429 50200 (the capacity model, sim_capacity.h).
+  CapacitySchedule capacity;
+
   bool injects_nothing() const {
     for (const auto& rate : rates) {
       if (rate.second > 0) return false;
     }
-    return latency_max.count() == 0 && !outage && fail_next_count == 0;
+    return latency_max.count() == 0 && !outage && fail_next_count == 0 && capacity.unlimited();
   }
 };
 

@@ -39,7 +39,8 @@ int poll_for(pollfd* fds, nfds_t count, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (true) {
     using std::chrono::milliseconds;
-    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    // Rounded up: a delay must not end before the time asked for.
+    const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
     const int ready = ::poll(fds, count, static_cast<int>(std::max<std::int64_t>(0, left.count())));
     if (ready >= 0 || errno != EINTR) return ready;
   }

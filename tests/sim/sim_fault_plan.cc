@@ -15,10 +15,14 @@ std::uint64_t resolve_seed(std::optional<std::uint64_t> configured, std::uint64_
 }  // namespace
 
 FaultPlan::FaultPlan(FaultConfig config, std::uint64_t default_seed)
-    : config_(std::move(config)), engine_(resolve_seed(config_.seed, default_seed)), idle_(config_.injects_nothing()) {}
+    : capacity_(config.capacity, std::chrono::steady_clock::now()),
+      config_(std::move(config)),
+      engine_(resolve_seed(config_.seed, default_seed)),
+      idle_(config_.injects_nothing()) {}
 
 void FaultPlan::configure(FaultConfig config) {
   std::lock_guard lock(mutex_);
+  capacity_.configure(config.capacity, std::chrono::steady_clock::now());
   if (config.seed) engine_.seed(*config.seed);
   config_ = std::move(config);
   idle_ = config_.injects_nothing();

@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 
+#include "sim_capacity.h"
 #include "sim_fault_config.h"
 
 namespace sfmc::sim {
@@ -46,7 +47,14 @@ class FaultPlan {
 
   FaultDecision decide(FaultScope scope);
 
+  // The capacity model of the config in force; configure() restarts its
+  // schedule's clock. A send takes a permit before decide(): one refused
+  // rolls no fault.
+  CapacityGate& capacity() { return capacity_; }
+  const CapacityGate& capacity() const { return capacity_; }
+
  private:
+  CapacityGate capacity_;
   mutable std::mutex mutex_;
   FaultConfig config_;
   std::mt19937_64 engine_;

@@ -140,10 +140,10 @@ TEST_CASE("fault names: SFMC's special statuses, any 4xx/5xx, connection faults;
 }
 
 TEST_CASE("faults JSON: every member is read, and written back the same way") {
-  const std::string text =
-      R"({"latency_ms":{"min":5,"max":20},"rates":{"500":0.1,"reset":0.05},"outage":"timeout",)"
-      R"("fail_next":{"count":3,"fault":"429-blocked"},"retry_after_s":7,"stall_ms":1500,)"
-      R"("partial_stalls":true,"include_token_route":true,"seed":99})";
+  const std::string text = R"({"latency_ms":{"min":5,"max":20},"rates":{"500":0.1,"reset":0.05},"outage":"timeout",)"
+                           R"("fail_next":{"count":3,"fault":"429-blocked"},"retry_after_s":7,"stall_ms":1500,)"
+                           R"("partial_stalls":true,"include_token_route":true,"seed":99,)"
+                           R"("capacity":[{"after_ms":0,"calls":4},{"after_ms":500,"calls":2}]})";
   std::string error;
   const auto config = parse_fault_config(text, error);
   REQUIRE(config);
@@ -161,10 +161,12 @@ TEST_CASE("faults JSON: every member is read, and written back the same way") {
   CHECK(config->partial_stalls);
   CHECK(config->include_token_route);
   CHECK(config->seed == 99u);
+  CHECK(config->capacity.phases == std::vector<CapacityPhase>{{milliseconds(0), 4}, {milliseconds(500), 2}});
   CHECK(fault_config_json(*config) ==
         R"({"latency_ms":{"min":5,"max":20},"rates":{"500":0.1,"reset":0.05},"outage":"timeout",)"
         R"("fail_next":{"count":3,"fault":"429-blocked"},"retry_after_s":7,"stall_ms":1500,)"
-        R"("partial_stalls":true,"include_token_route":true,"seed":99})");
+        R"("partial_stalls":true,"include_token_route":true,"seed":99,)"
+        R"("capacity":[{"after_ms":0,"calls":4},{"after_ms":500,"calls":2}]})");
 }
 
 TEST_CASE("faults JSON: a number is a fixed latency, a status may be a number, {} is no fault") {

@@ -273,10 +273,12 @@ TEST_CASE("stats: requests by route and status, tokens issued, faults; DELETE ze
   CHECK(sim.client->Get("/nowhere")->status == 404);
   auto stats = sim.client->Get("/_sim/stats");
   REQUIRE(stats);
-  CHECK(stats->body ==
-        R"({"requests":{"POST /messaging/v1/sms/messages":{"202":1,"503":1},"POST /v2/token":{"200":1},"unmatched":{"404":1}},)"
-        R"("requests_total":4,"tokens_issued":1,"faults":{"503":1},"message_keys":{"remembered":1,"forgotten_early":0},)"
-        R"("status_records":{"messages":1,"deliveries":0}})");
+  CHECK(
+      stats->body ==
+      R"({"requests":{"POST /messaging/v1/sms/messages":{"202":1,"503":1},"POST /v2/token":{"200":1},"unmatched":{"404":1}},)"
+      R"("requests_total":4,"tokens_issued":1,"faults":{"503":1},"message_keys":{"remembered":1,"forgotten_early":0},)"
+      R"("status_records":{"messages":1,"deliveries":0},)"
+      R"("capacity":{"calls":0,"in_progress":0,"peak_in_progress":1,"refused":0}})");
   CHECK(sim.client->Delete("/_sim/stats")->status == 200);
   CHECK(sim.server.stats().requests.empty());
   CHECK(sim.server.stats().tokens_issued == 0);

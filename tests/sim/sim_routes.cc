@@ -92,13 +92,19 @@ void add_sfmc_routes(Router& router, SimContext& context) {
   }
 }
 
-StatsSnapshot collect_stats(const SimContext& context) {
+StatsSnapshot collect_stats(const SimContext& context, const FaultPlan& faults) {
   StatsSnapshot stats = context.stats.snapshot();
   stats.message_keys = context.message_keys.size();
   stats.message_keys_forgotten_early = context.message_keys.forgotten_early();
   stats.message_records = context.statuses.message_count();
   stats.delivery_records = context.statuses.delivery_count();
+  stats.capacity = faults.capacity().stats(std::chrono::steady_clock::now());
   return stats;
+}
+
+void reset_stats(SimContext& context, FaultPlan& faults) {
+  context.stats.reset();
+  faults.capacity().reset_stats();
 }
 
 std::string apply_faults_json(std::string_view json, FaultPlan& faults, SimContext& context) {
@@ -137,9 +143,9 @@ void add_inspection_routes(Router& router, InspectionState state) {
     return ok(fault_config_json(state.faults.config()));
   });
   router.add("GET", "/_sim/stats",
-             [state](const auto&, const auto&) { return ok(stats_json(collect_stats(state.context))); });
+             [state](const auto&, const auto&) { return ok(stats_json(collect_stats(state.context, state.faults))); });
   router.add("DELETE", "/_sim/stats", [state](const auto&, const auto&) {
-    state.context.stats.reset();
+    reset_stats(state.context, state.faults);
     return ok("{}");
   });
   router.add("DELETE", "/_sim/tokens", [state](const auto&, const auto&) {

@@ -25,8 +25,10 @@ struct InspectionState {
 // /_sim/faults; GET, DELETE /_sim/stats; DELETE /_sim/tokens.
 void add_inspection_routes(Router& router, InspectionState state);
 
-// The counters plus the sizes of the bounded state.
-StatsSnapshot collect_stats(const SimContext& context);
+// The counters plus the sizes of the bounded state and the capacity model.
+StatsSnapshot collect_stats(const SimContext& context, const FaultPlan& faults);
+// DELETE /_sim/stats: zeroes the counters, the capacity model's included.
+void reset_stats(SimContext& context, FaultPlan& faults);
 
 // Applies a faults JSON document: replaces the plan's config and, when it
 // says "expire_tokens": true, invalidates every token issued so far. Returns

@@ -120,8 +120,8 @@ class SimServer::Impl {
   void set_faults(FaultConfig faults) { faults_.configure(std::move(faults)); }
   std::string set_faults_json(std::string_view json) { return apply_faults_json(json, faults_, context_); }
   FaultConfig faults() const { return faults_.config(); }
-  StatsSnapshot stats() const { return collect_stats(context_); }
-  void reset_stats() { stats_.reset(); }
+  StatsSnapshot stats() const { return collect_stats(context_, faults_); }
+  void reset_stats() { sfmc::sim::reset_stats(context_, faults_); }
 
  private:
   void configure(httplib::Server& http) {
@@ -151,8 +151,20 @@ class SimServer::Impl {
   void serve(const httplib::Request& request, httplib::Response& response) {
     Router::Match match = router_.match(request);
     std::optional<Reply> reply;
+    // A send's place among the calls in progress, held through the latency,
+    // the handling and any connection fault, and given back when serve()
+    // returns by whatever path, just before httplib writes the reply: a
+    // client that has read its response always finds the place free again.
+    std::optional<CapacityGate::Permit> permit;
+    const bool send = !match.refusal && router_.scope(match.route) == FaultScope::kSend;
+    if (send) permit = faults_.capacity().try_enter(std::chrono::steady_clock::now());
     if (match.refusal) {
       reply = std::move(match.refusal);
+    } else if (send && !permit) {
+      // Over capacity: answered at once, before the token check, with no
+      // latency, fault roll or processing.
+      stats_.count_fault("capacity");
+      reply = fault_reply(FaultAction{FaultKind::kBlocked, 0}, 0);
     } else {
       const FaultDecision decision = faults_.decide(router_.scope(match.route));
       if (decision.delay.count() > 0) {

@@ -35,6 +35,10 @@ std::string stats_json(const StatsSnapshot& stats) {
   out.key("forgotten_early").uint(stats.message_keys_forgotten_early).end_object();
   out.key("status_records").begin_object().key("messages").uint(stats.message_records);
   out.key("deliveries").uint(stats.delivery_records).end_object();
+  out.key("capacity").begin_object().int_field("calls", stats.capacity.calls);
+  out.int_field("in_progress", stats.capacity.in_progress);
+  out.int_field("peak_in_progress", stats.capacity.peak_in_progress);
+  out.key("refused").uint(stats.capacity.refused).end_object();
   return out.end_object().text();
 }
 

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sim_capacity.h"
+
 namespace sfmc::sim {
 
 struct StatsSnapshot {
@@ -29,6 +31,9 @@ struct StatsSnapshot {
   std::uint64_t message_keys_forgotten_early = 0;
   std::size_t message_records = 0;   // for GET /messaging/v1/*/messages/{key}
   std::size_t delivery_records = 0;  // for GET /sms/v1/*/{id}/deliveries/{tokenId}
+  // The capacity model: the capacity in force, the sends in progress, their
+  // peak and the refusals (also counted in `faults` as "capacity").
+  CapacityStats capacity;
 
   // 0 when absent.
   std::uint64_t count(const std::string& route, int status) const;

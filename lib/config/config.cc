@@ -258,6 +258,7 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
   }
   // Sends wait for room in the client, where they can merge.
   config.concurrency.max = static_cast<size_t>(config.http.max_connections);
+  config.pipeline.max_waiting_calls = static_cast<double>(config.http.max_connections);
   if (http)
     if (const Value* pinned = member(*http, "concurrency"); pinned && pinned->IsUint64())
       config.concurrency.fixed = pinned->GetUint64();

@@ -61,6 +61,7 @@ struct SendRequest {
   std::string path_parameter;  // messageKey or message id, empty when the route has none
   std::string body;            // the SFMC JSON body, serialised as received
   std::optional<MergeableSend> mergeable;  // empty: it goes alone
+  uint64_t tag = 0;                        // the sender's own, handed back when it is first sent
 };
 
 enum class OutcomeStatus {

@@ -264,6 +264,11 @@ void Consumer::split_off(const rd_kafka_topic_partition_list_t* parts) {
   }
 }
 
+void Consumer::hold(const std::string& topic, int32_t partition, bool held) {
+  for (auto& feed : feeds_)
+    if (feed.partition.second == partition && feed.partition.first == topic) feed.held = held;
+}
+
 bool Consumer::receive() {
   // The consumer queue first, whole: rebalances and errors, and the records
   // forwarded before a partition's queue was split off, which must be taken
@@ -274,6 +279,7 @@ bool Consumer::receive() {
   }
   for (size_t tried = 0; tried < feeds_.size(); ++tried) {
     Feed& feed = feeds_[next_feed_++ % feeds_.size()];
+    if (feed.held) continue;
     if (Message message{rd_kafka_consume_queue(feed.queue.get(), 0)}) {
       accept(std::move(message));
       return true;

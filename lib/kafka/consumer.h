@@ -71,6 +71,10 @@ class Consumer {
   void serve();
   // The oldest buffered event, now tracked as in flight; nullopt when none.
   std::optional<InboundEvent> take();
+  // A held partition's records stay in librdkafka's queue (whose bound then
+  // stops its fetches) until it is let go; the others go on. A new
+  // assignment holds nothing.
+  void hold(const std::string& topic, int32_t partition, bool held);
 
   OffsetTracker& offsets() { return tracker_; }
   // Commits, asynchronously, the positions finished events allow: every
@@ -133,6 +137,7 @@ class Consumer {
   struct Feed {
     OffsetTracker::PartitionKey partition;
     Queue queue;
+    bool held = false;
   };
   std::vector<Feed> feeds_;
   size_t next_feed_ = 0;

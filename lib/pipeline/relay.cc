@@ -33,6 +33,7 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
   consumer_.on_revoke([this](const kafka::Consumer::Partitions& revoked, bool lost) {
     if (lost) metrics_.assignment_lost();
     drain(lost ? "partitions lost" : "partitions revoked", &revoked, /*finish=*/!lost);
+    for (const auto& partition : revoked) partition_sends_.erase(partition);
     if (!options_.exactly_once) return;
     // Their outcomes and offsets commit before the partitions move. What of
     // theirs stays in the transaction (a lost assignment, a failed commit)
@@ -44,6 +45,7 @@ Relay::Relay(kafka::Consumer& consumer, kafka::Publisher& publisher, EventDecode
     consumer_.commit_through([this](const rd_kafka_topic_partition_list_t* positions) {
       return commit_transaction(positions);
     });
+  client_.on_dispatch([this](uint64_t id, size_t sends_in_call) { sent(id, sends_in_call); });
   consumer_.wake_on(wake_.write_end());
   publisher_.wake_on(wake_.write_end());
   transport_.watch(wake_.read_end());
@@ -114,7 +116,33 @@ void Relay::admit(InboundEvent event) {
 }
 
 void Relay::start_send(uint64_t id) {
-  client_.send(std::move(*works_.at(id).request), [this, id](SendResult result) { finished(id, std::move(result)); });
+  Work& work = works_.at(id);
+  const InputCoordinates& input = work.event.input;
+  PartitionSends& partition = partition_sends_[{input.topic, input.partition}];
+  ++partition.waiting;
+  if (!partition.held &&
+      static_cast<double>(partition.waiting) >= options_.max_waiting_calls * partition.sends_per_call) {
+    partition.held = true;
+    consumer_.hold(input.topic, input.partition, true);
+  }
+  work.request->tag = id;
+  client_.send(std::move(*work.request), [this, id](SendResult result) { finished(id, std::move(result)); });
+}
+
+void Relay::sent(uint64_t id, size_t sends_in_call) {
+  auto work = works_.find(id);
+  if (work == works_.end()) return;  // abandoned at a revoke
+  const InputCoordinates& input = work->second.event.input;
+  auto it = partition_sends_.find({input.topic, input.partition});
+  if (it == partition_sends_.end()) return;
+  PartitionSends& partition = it->second;
+  if (partition.waiting > 0) --partition.waiting;
+  partition.sends_per_call += 0.1 * (static_cast<double>(sends_in_call) - partition.sends_per_call);
+  if (partition.held &&
+      2 * static_cast<double>(partition.waiting) < options_.max_waiting_calls * partition.sends_per_call) {
+    partition.held = false;
+    consumer_.hold(input.topic, input.partition, false);
+  }
 }
 
 void Relay::finished(uint64_t id, SendResult result) {

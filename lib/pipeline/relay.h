@@ -59,6 +59,12 @@ struct RelayOptions {
   // Delivery status follow-up (empty: off): accepted outcomes carry it in a
   // header, and the follow-up reading that topic takes them as first checks.
   std::string status_followup_topic;
+  // A partition whose sends waiting in the client (not yet in a call) make
+  // this many calls' worth (at the sends per call its calls recently
+  // carried) is read no further until some go: sends that cannot go yet
+  // do not fill the window, so a partition of sends that merge is not
+  // held back by one of sends that cannot. The connections, by default.
+  double max_waiting_calls = 64;
 };
 
 // Fenced: another producer with the same transactional.id took over.
@@ -102,6 +108,8 @@ class Relay {
   size_t window();
   void admit(InboundEvent event);
   void start_send(uint64_t id);
+  // The client put event `id` into a call carrying `sends_in_call` sends.
+  void sent(uint64_t id, size_t sends_in_call);
   void finished(uint64_t id, SendResult result);
   void publish(uint64_t id);
   bool publish_dead_letter(uint64_t id, Work& work);
@@ -155,6 +163,12 @@ class Relay {
 
   std::map<uint64_t, Work> works_;
   std::unordered_map<std::string, std::deque<uint64_t>> key_queues_;  // front: the one being sent
+  struct PartitionSends {
+    size_t waiting = 0;          // in the client, in no call yet
+    double sends_per_call = 1;   // moving average of the calls they went in
+    bool held = false;           // read no further (max_waiting_calls)
+  };
+  std::map<PartitionKey, PartitionSends> partition_sends_;
   std::deque<uint64_t> unpublished_;                                  // outcome queue was full
   uint64_t next_id_ = 1;
   bool fatal_kafka_ = false;

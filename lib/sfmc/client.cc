@@ -57,6 +57,7 @@ void SfmcClient::send(SendRequest request, Done done) {
     call.group += parts.shared;
   }
   call.members.push_back({std::move(request), std::move(done)});
+  call.queued = true;
   account.ready.push_back(id);
   if (!mergeable) {
     ++account.singles_waiting;
@@ -64,7 +65,9 @@ void SfmcClient::send(SendRequest request, Done done) {
   }
   Group& group = account.groups[call.group];
   group.calls.push_back(id);
+  bool was_full = group.recipients >= coalesce_.max_recipients;
   group.recipients += call.recipients;
+  if (!was_full && group.recipients >= coalesce_.max_recipients) account.full_groups.push_back(call.group);
 }
 
 size_t SfmcClient::pending() const {
@@ -94,14 +97,18 @@ void SfmcClient::pump(Account& account) {
   account.next_due.reset();
   account.wake_at.reset();
   std::deque<uint64_t> held;  // not due yet (max_wait): they keep their place
-  while (!account.ready.empty()) {
-    uint64_t id = account.ready.front();
+  while (true) {
+    // A full call first: it carries max_recipients sends for one place.
+    // Else the oldest waiting call.
+    std::optional<uint64_t> full = full_call(account);
+    if (!full && account.ready.empty()) break;
+    uint64_t id = full ? *full : account.ready.front();
     auto call = calls_.find(id);
-    if (call == calls_.end()) {  // merged into an earlier call
-      account.ready.pop_front();
+    if (call == calls_.end() || !call->second.queued) {  // merged into an earlier call, or gone out of turn
+      account.ready.pop_front();  // (a group's calls are all queued: `full` never lands here)
       continue;
     }
-    if (!due(account, call->second, now)) {
+    if (!full && !due(account, call->second, now)) {
       held.push_back(id);
       account.ready.pop_front();
       continue;
@@ -121,13 +128,25 @@ void SfmcClient::pump(Account& account) {
       account.wake_at = account.bucket.next_available(now);
       break;
     }
-    account.ready.pop_front();
+    if (!full) account.ready.pop_front();
+    call->second.queued = false;
     if (call->second.group.empty()) --account.singles_waiting;
     merge(account, id);
     dispatch(account, id);
   }
   account.ready.insert(account.ready.begin(), held.begin(), held.end());
   if (account.next_due && (!account.wake_at || *account.next_due < *account.wake_at)) account.wake_at = account.next_due;
+}
+
+// The first call of a group that fills a call, if any.
+std::optional<uint64_t> SfmcClient::full_call(Account& account) {
+  while (!account.full_groups.empty()) {
+    auto group = account.groups.find(account.full_groups.front());
+    if (group != account.groups.end() && group->second.recipients >= coalesce_.max_recipients)
+      return group->second.calls.front();
+    account.full_groups.pop_front();  // went, or took less
+  }
+  return std::nullopt;
 }
 
 // Whether what waits makes more than one call: only then is demand past the
@@ -272,6 +291,8 @@ void SfmcClient::dispatch(Account& account, uint64_t id) {
   if (call.result.attempts == 0) {
     call.first_call = call.ticket.started;
     if (call.recipients > 0) metrics_.batch(call.route, call.recipients, call.members.size());
+    if (dispatched_)
+      for (const auto& member : call.members) dispatched_(member.request.tag, call.members.size());
   }
   ++call.result.attempts;
   ++calls_in_flight_;
@@ -336,6 +357,7 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     call.refreshed_after_401 = true;
     metrics_.retry("unauthorized");
     if (account.token && account.token->value == token_used) account.token.reset();
+    call.queued = true;
     account.ready.push_front(id);
     ++account.singles_waiting;
     pump_all();
@@ -428,7 +450,9 @@ void SfmcClient::poll() {
   while (!retries_.empty() && retries_.begin()->first <= now) {
     uint64_t id = retries_.begin()->second;
     retries_.erase(retries_.begin());
-    Account& account = accounts_.at(calls_.at(id).members.front().request.account);
+    Call& call = calls_.at(id);
+    Account& account = accounts_.at(call.members.front().request.account);
+    call.queued = true;
     account.ready.push_back(id);
     ++account.singles_waiting;  // a retry keeps its call: nothing joins it
   }

@@ -90,6 +90,10 @@ class SfmcClient {
   // Puts every token this client gets on `shelf`, and fetches one when the
   // shelf's other side asks (see token_shelf.h).
   void share_tokens(TokenShelf& shelf) { shelf_ = &shelf; }
+  // Hears of each send when its call first goes (its tag, and how many
+  // sends the call carries): until then it waits in the client.
+  using Dispatched = std::function<void(uint64_t tag, size_t sends_in_call)>;
+  void on_dispatch(Dispatched dispatched) { dispatched_ = std::move(dispatched); }
 
   // Queues the send; `done` runs from a later poll() or from the transport's
   // poll(), on the caller's thread. A send that can merge goes at the next
@@ -132,6 +136,7 @@ class SfmcClient {
     std::string group;  // fresh and mergeable: the key of its Account::groups entry
     size_t recipients = 0;
     int failures = 0;  // retryable failures so far (a 50200 below the minimum limit is none)
+    bool queued = false;  // waits in its account's `ready` (a full call may go out of turn)
     bool refreshed_after_401 = false;
     bool may_have_reached_sfmc = false;  // by an earlier attempt: then 109110 means "sent before"
     Clock::time_point queued_at{};
@@ -168,6 +173,7 @@ class SfmcClient {
     std::deque<uint64_t> ready;
     size_t singles_waiting = 0;  // calls in `ready` that nothing can join (not in `groups`)
     std::unordered_map<std::string, Group> groups;
+    std::deque<std::string> full_groups;  // groups that filled a call (some may have gone since)
     std::optional<Clock::time_point> next_due;  // max_wait: when the first held-back call is due
     std::optional<Clock::time_point> wake_at;   // when pump() can do more, if no answer comes first
     OutageLog token_outage;
@@ -176,6 +182,7 @@ class SfmcClient {
   void pump(Account& account);
   void pump_all();
   bool more_than_one_call_waits(const Account& account) const;
+  std::optional<uint64_t> full_call(Account& account);
   bool due(Account& account, const Call& call, Clock::time_point now);
   void merge(Account& account, uint64_t id);
   static std::string merged_body(const std::vector<Member>& members, size_t bytes);
@@ -208,6 +215,7 @@ class SfmcClient {
   int token_requests_ = 0;
   std::optional<std::string> fatal_;
   TokenShelf* shelf_ = nullptr;
+  Dispatched dispatched_;
 };
 
 }  // namespace sfmc

@@ -160,10 +160,10 @@ TEST_CASE("never merged: other request-level fields, a colliding explicit key, p
   f.http.answer(accepted({"k0"}));
   CHECK(f.last().body == batch_body({"k1", "k2", "k4"}));
   f.http.answer(accepted({"k1", "k2", "k4"}));
+  CHECK(f.last().body == batch_body({"k1", "k5", "k6"}));  // what is left fills a call: it goes first
+  f.http.answer(accepted({"k1", "k5", "k6"}));
   CHECK(f.last().body == sms("other", {"k3"}, R"("definitionKey":"another")").body);
   f.http.answer(accepted({"k3"}));
-  CHECK(f.last().body == batch_body({"k1", "k5", "k6"}));
-  f.http.answer(accepted({"k1", "k5", "k6"}));
   CHECK(f.results.size() == 6);
   for (const auto& [id, result] : f.results) CHECK_MESSAGE(result.status == OutcomeStatus::Accepted, id);
 }
@@ -287,4 +287,30 @@ TEST_CASE("a merged stream that one call carries does not raise the limit; more 
   REQUIRE(f.http.open.size() == 2);
   CHECK(f.http.open[0].request.body == batch_body({"k4", "k5", "k6"}));
   CHECK(f.http.open[1].request.body == batch_body({"k7"}));
+}
+
+TEST_CASE("a group that fills a call goes before older calls that wait: one place carries max_recipients sends") {
+  Fixture f(CoalesceOptions{.max_recipients = 3}, {}, {.max = 8, .fixed = 1});
+  f.warm();
+  f.send(sms("busy", {"k0"}));
+  f.client->poll();
+  f.send(sms("otp-1", {"k1"}, R"("definitionKey":"d","content":{"message":"code 1"})"));
+  f.send(sms("otp-3", {"k3"}, R"("definitionKey":"d","content":{"message":"code 3"})"));
+  f.send(sms("e2", {"k2"}));
+  f.send(sms("e4", {"k4"}));
+  f.client->poll();
+  f.http.answer(accepted({"k0"}));
+  REQUIRE(f.http.open.size() == 1);  // two recipients of a group: the oldest call goes
+  CHECK(f.last().body == sms("otp-1", {"k1"}, R"("definitionKey":"d","content":{"message":"code 1"})").body);
+  f.send(sms("e5", {"k5"}));  // the group now fills a call
+  f.client->poll();
+  f.http.answer(accepted({"k1"}));
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.last().body == batch_body({"k2", "k4", "k5"}));  // ahead of otp-3, which waited longer
+  f.http.answer(accepted({"k2", "k4", "k5"}));
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.last().body == sms("otp-3", {"k3"}, R"("definitionKey":"d","content":{"message":"code 3"})").body);
+  f.http.answer(accepted({"k3"}));
+  CHECK(f.results.size() == 6);
+  CHECK(f.http.open.empty());
 }

@@ -2,17 +2,25 @@
 //
 //   kafka_bench topics      --bootstrap B NAME:PARTITIONS...
 //   kafka_bench produce     --bootstrap B --topic T --count N [--rate R] [--run ID] [--keys K]
-//   kafka_bench bodies      --count N [--run ID] [--keys K] [--events 1]
+//                           [--kind merge|unique|mix] [--mix-every N]
+//   kafka_bench bodies      --count N [--run ID] [--keys K] [--events 1] [--kind merge|unique|mix]
 //   kafka_bench passthrough --bootstrap B --input T --output T --group G --count N
 //                           [--max-in-flight W] [--outcome-bytes S]
 //   kafka_bench collect     --bootstrap B --topic T --count N [--pid P] [--start-ms T] [--timeout-s S]
-//                           [--stall-s S]
+//                           [--stall-s S] [--kinds 1]
 //
 // produce: N realistic 1-2 KB transactional.sms.send events (one recipient
 //   with attributes), keyed by customer (K distinct keys, so ordering "key"
 //   has work to do), with a traceparent header and "bench-event-ms" (the
 //   record timestamp). --rate paces them (linger 5 ms, for latency runs);
 //   without it they go out as fast as the broker takes them (a backlog).
+//   --kind: merge (the default) as above: every event shares definitionKey
+//   and the request-level fields, so the relay can merge any of them into
+//   one call. unique: the same size and shape, but a one-time code message
+//   (content.message) of the event's own, so no two can merge; id
+//   RUN-uINDEX, keys "otp-customer-N" (apart from merge's). mix: every
+//   --mix-every'th event (2: the odd indexes) unique, the others merge;
+//   unique ones go to the odd partitions, the others to the even ones.
 // bodies: the request bodies the relay would POST for the same events (one
 //   per line, without the derived messageKey), for wrk.
 // passthrough: the bare Kafka limit. What the daemon does minus SFMC:
@@ -25,6 +33,11 @@
 //   one JSON line: throughput from the record timestamps and the latency
 //   (record timestamp - the event's bench-event-ms header) percentiles, and
 //   per input partition its first and last outcome and median latency.
+//   Statuses: "accepted" and "other_statuses" (count by status). --kinds 1:
+//   the same per kind of event, told from the outcome's id ("unique" when
+//   its last "-" part starts with u, as --kind unique names them; else
+//   "merge"). SIGUSR1 ends the wait at once (as a timeout would): the
+//   outcomes present so far are read and reported.
 #include <librdkafka/rdkafka.h>
 #include <poll.h>
 #include <unistd.h>
@@ -34,6 +47,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -156,6 +170,16 @@ std::string digits(std::mt19937_64& rng, int n) {
   return s;
 }
 
+// What a generated event can merge with (--kind).
+enum class Kind { Merge, Unique, Mix };
+
+Kind parse_kind(const std::string& text) {
+  if (text == "merge") return Kind::Merge;
+  if (text == "unique") return Kind::Unique;
+  if (text == "mix") return Kind::Mix;
+  die("--kind is merge, unique or mix, not " + text);
+}
+
 struct Event {
   std::string key;
   std::string body;   // the SFMC request body
@@ -164,13 +188,22 @@ struct Event {
 };
 
 // Deterministic per (run, index): a transactional.sms.send with one recipient,
-// 1-2 KB in all.
-Event make_event(const std::string& run, int64_t index, int64_t keys) {
+// 1-2 KB in all. Kind::Unique (and Kind::Mix at odd indexes): a one-time
+// code message of its own, its own keys and id (RUN-uINDEX); Kind::Merge
+// (and Mix at even indexes) as always.
+// Kind::Mix: every `mix_every`-th event (index % mix_every == mix_every - 1)
+// is unique, the others merge.
+bool is_unique(Kind kind, int64_t index, int64_t mix_every = 2) {
+  return kind == Kind::Unique || (kind == Kind::Mix && index % mix_every == mix_every - 1);
+}
+
+Event make_event(const std::string& run, int64_t index, int64_t keys, Kind kind = Kind::Merge, int64_t mix_every = 2) {
+  const bool unique = is_unique(kind, index, mix_every);
   std::mt19937_64 rng(std::hash<std::string>{}(run) ^ (static_cast<uint64_t>(index) * 0x9E3779B97F4A7C15ULL));
   size_t target = 1024 + rng() % 1000;  // whole event size, bytes
   uint64_t customer = rng() % static_cast<uint64_t>(keys);
   Event e;
-  e.key = "customer-" + std::to_string(customer);
+  e.key = (unique ? "otp-customer-" : "customer-") + std::to_string(customer);
   const char* first = pick(rng, kFirstNames);
   std::string order = std::to_string(100000 + rng() % 900000);
   std::string attributes;
@@ -182,13 +215,22 @@ Event make_event(const std::string& run, int64_t index, int64_t keys) {
                 std::to_string(rng() % 10) + R"(","StoreCity":")" + pick(rng, kCities);
   attributes += R"(","LoyaltyTier":")" + std::string(rng() % 2 ? "Gold" : "Silver") + R"(","LoyaltyPoints":")" +
                 std::to_string(rng() % 100000) + R"(","PreferredLanguage":"en-US")";
-  std::string head = R"({"definitionKey":"order-shipped-sms","recipients":[{"contactKey":"C-)" +
-                     std::to_string(customer) + R"(","to":"1555)" + digits(rng, 7) + R"(","attributes":{)" + attributes;
+  std::string id = run + (unique ? "-u" : "-") + std::to_string(index);
+  std::string head =
+      std::string(unique ? R"({"definitionKey":"login-code-sms")" : R"({"definitionKey":"order-shipped-sms")") +
+      R"(,"recipients":[{"contactKey":"C-)" + std::to_string(customer) + R"(","to":"1555)" + digits(rng, 7) +
+      R"(","attributes":{)" + attributes;
+  // A one-time code with the event's own reference: no two unique events
+  // share content.message, so none can merge.
   std::string tail =
-      R"(}}],"subscriptions":{"resubscribe":true},"content":{"message":"Hi %%FirstName%%, order %%OrderNumber%% )"
-      R"(is on its way with %%Carrier%% (%%TrackingCode%%), arriving %%Eta%%. Track it: %%TrackingUrl%%"},)"
-      R"("attributes":{"Campaign":"spring-shipping","Locale":"en-US","Source":"order-service"}})";
-  std::string id = run + "-" + std::to_string(index);
+      unique
+          ? R"(}}],"subscriptions":{"resubscribe":true},"content":{"message":"Hi %%FirstName%%, your code is )" +
+                digits(rng, 6) + " (ref " + id +
+                R"(). It expires in 10 minutes; never share it."},)"
+                R"("attributes":{"Campaign":"login-codes","Locale":"en-US","Source":"auth-service"}})"
+          : R"(}}],"subscriptions":{"resubscribe":true},"content":{"message":"Hi %%FirstName%%, order %%OrderNumber%% )"
+            R"(is on its way with %%Carrier%% (%%TrackingCode%%), arriving %%Eta%%. Track it: %%TrackingUrl%%"},)"
+            R"("attributes":{"Campaign":"spring-shipping","Locale":"en-US","Source":"order-service"}})";
   std::string envelope_head = R"({"operation":"transactional.sms.send","id":")" + id + R"(","account":"default","body":)";
   // Pad with delivery instructions up to the target size.
   std::string notes;
@@ -257,6 +299,8 @@ int cmd_produce(const Args& args) {
   const double rate = args.real("rate", 0);
   const std::string run = args.get("run", "bench");
   const int64_t keys = args.number("keys", 20000);
+  const Kind kind = parse_kind(args.get("kind", "merge"));
+  const int64_t mix_every = std::max<int64_t>(2, args.number("mix-every", 2));
   ProduceStats stats;
   Kafka rk = make_client(RD_KAFKA_PRODUCER,
                          {{"bootstrap.servers", args.get("bootstrap")},
@@ -274,7 +318,10 @@ int cmd_produce(const Args& args) {
                           {"queue.buffering.max.kbytes", "1048576"}},
                          &on_produced, &stats);
   const std::string topic = args.get("topic");
-  partition_count(rk.get(), topic);  // connected and the topic known before the clock starts
+  // Connected and the topic known before the clock starts. A mix goes to
+  // partitions of each kind's own: unique events to the odd ones, the
+  // others to the even ones (as two producers with topics of their own).
+  const int partitions = partition_count(rk.get(), topic);
   auto start = Clock::now();
   for (int64_t i = 0; i < count; ++i) {
     if (rate > 0) {
@@ -284,12 +331,18 @@ int cmd_produce(const Args& args) {
         std::this_thread::sleep_until(std::min(due, Clock::now() + std::chrono::microseconds(500)));
       }
     }
-    Event e = make_event(run, i, keys);
+    Event e = make_event(run, i, keys, kind, mix_every);
+    int32_t partition = RD_KAFKA_PARTITION_UA;
+    if (kind == Kind::Mix && partitions >= 2) {
+      const int32_t half = partitions / 2;
+      partition = 2 * static_cast<int32_t>((i / mix_every) % half) + (is_unique(kind, i, mix_every) ? 1 : 0);
+    }
     int64_t ts = wall_ms();
     std::string ts_text = std::to_string(ts);
     for (;;) {
       auto err = rd_kafka_producev(
-          rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(e.key.data(), e.key.size()),
+          rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_KEY(e.key.data(), e.key.size()),
           RD_KAFKA_V_VALUE(e.value.data(), e.value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADER("traceparent", e.traceparent.data(), e.traceparent.size()),
           RD_KAFKA_V_HEADER("bench-event-ms", ts_text.data(), ts_text.size()), RD_KAFKA_V_END);
@@ -315,9 +368,10 @@ int cmd_bodies(const Args& args) {
   const std::string run = args.get("run", "bench");
   const int64_t keys = args.number("keys", 20000);
   const bool whole = args.number("events", 0) != 0;  // the whole events instead (for sfmc-relay validate)
+  const Kind kind = parse_kind(args.get("kind", "merge"));
   size_t total = 0;
   for (int64_t i = 0; i < count; ++i) {
-    Event e = make_event(run, i, keys);
+    Event e = make_event(run, i, keys, kind);
     total += e.value.size();
     std::printf("%s\n", whole ? e.value.c_str() : e.body.c_str());
   }
@@ -502,6 +556,54 @@ int input_partition(const rd_kafka_message_t* m) {
   return at == std::string_view::npos ? -1 : std::atoi(std::string(payload.substr(at + 12, 12)).c_str());
 }
 
+// The kind of event an outcome is for, from its id (see make_event):
+// "unique" when the id's last "-" part starts with u, else "merge"; "none"
+// without an id.
+std::string outcome_kind(std::string_view payload) {
+  auto at = payload.find("\"id\":\"");
+  if (at == std::string_view::npos) return "none";
+  std::string_view id = payload.substr(at + 6);
+  id = id.substr(0, id.find('"'));
+  auto dash = id.rfind('-');
+  return dash != std::string_view::npos && dash + 1 < id.size() && id[dash + 1] == 'u' ? "unique" : "merge";
+}
+
+// Outcome timestamps and statuses of one kind of event (collect --kinds).
+struct KindTally {
+  std::vector<double> stamps;
+  std::map<std::string, int64_t> statuses;
+};
+
+// Steady state: the middle 90 % of the (sorted) stamps over the time they
+// took, and that span's ends.
+struct Steady {
+  double per_s = 0, from_ms = 0, to_ms = 0;
+};
+
+Steady steady_rate(const std::vector<double>& sorted) {
+  Steady s;
+  if (sorted.size() < 20) return s;
+  size_t a = sorted.size() / 20, b = sorted.size() - 1 - sorted.size() / 20;
+  double span = sorted[b] - sorted[a];
+  s.per_s = span > 0 ? static_cast<double>(b - a) / span * 1000.0 : 0;
+  s.from_ms = sorted[a];
+  s.to_ms = sorted[b];
+  return s;
+}
+
+std::string json_counts(const std::map<std::string, int64_t>& counts) {
+  std::string out;
+  for (const auto& [name, n] : counts) {
+    if (!out.empty()) out += ',';
+    out.append("\"").append(name).append("\":").append(std::to_string(n));
+  }
+  return out;
+}
+
+volatile std::sig_atomic_t collect_stop = 0;
+
+void on_collect_stop(int) { collect_stop = 1; }
+
 int cmd_collect(const Args& args) {
   const std::string topic = args.get("topic");
   const int64_t count = args.number("count", 0);
@@ -509,6 +611,8 @@ int cmd_collect(const Args& args) {
   const int64_t start_ms = args.number("start-ms", 0);
   const double timeout_s = args.real("timeout-s", 600);
   const double stall_s = args.real("stall-s", 0);
+  const bool by_kind = args.number("kinds", 0) != 0;
+  std::signal(SIGUSR1, on_collect_stop);  // the caller's measurement is over: stop waiting
   Kafka rk = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", args.get("bootstrap")},
                                              {"group.id", "bench-collector"},
                                              {"enable.auto.commit", "false"},
@@ -532,7 +636,7 @@ int cmd_collect(const Args& args) {
       before = present;
       last_progress = Clock::now();
     }
-    if (present >= count || Clock::now() > deadline) break;
+    if (present >= count || Clock::now() > deadline || collect_stop) break;
     // Outcomes stopped coming (not at the start: startup has its own pace).
     if (present > 0 && stall_s > 0 && Clock::now() - last_progress > stall) {
       stalled = true;
@@ -559,6 +663,7 @@ int cmd_collect(const Args& args) {
   latencies.reserve(static_cast<size_t>(present));
   int64_t accepted = 0, read = 0;
   std::map<std::string, int64_t> other;
+  std::map<std::string, KindTally> kinds;
   int eof = 0;
   auto read_deadline = Clock::now() + std::chrono::seconds(120);
   while (eof < partitions && Clock::now() < read_deadline) {
@@ -589,6 +694,11 @@ int cmd_collect(const Args& args) {
       status = status.substr(0, status.find('"'));
       if (status == "accepted") ++accepted;
       else ++other[std::string(status)];
+      if (by_kind) {
+        KindTally& tally = kinds[outcome_kind(payload)];
+        tally.stamps.push_back(static_cast<double>(ts));
+        ++tally.statuses[std::string(status)];
+      }
     }
     rd_kafka_message_destroy(m);
   }
@@ -598,11 +708,20 @@ int cmd_collect(const Args& args) {
   std::sort(latencies.begin(), latencies.end());
   double first = stamps.empty() ? 0 : stamps.front(), last = stamps.empty() ? 0 : stamps.back();
   // Steady state: the middle 90 % of the outcomes over the time they took.
-  double steady = 0;
-  if (stamps.size() >= 20) {
-    size_t a = stamps.size() / 20, b = stamps.size() - 1 - stamps.size() / 20;
-    double span = stamps[b] - stamps[a];
-    steady = span > 0 ? static_cast<double>(b - a) / span * 1000.0 : 0;
+  const Steady steady_all = steady_rate(stamps);
+  const double steady = steady_all.per_s;
+  // Per kind of event (--kinds): the same figures for each kind's outcomes.
+  std::string by_kinds;
+  for (auto& [kind, tally] : kinds) {
+    std::sort(tally.stamps.begin(), tally.stamps.end());
+    const Steady k = steady_rate(tally.stamps);
+    char entry[400];
+    std::snprintf(entry, sizeof entry,
+                  "%s\"%s\":{\"read\":%zu,\"first_ms\":%.0f,\"last_ms\":%.0f,\"steady_events_per_s\":%.1f,"
+                  "\"steady_from_ms\":%.0f,\"steady_to_ms\":%.0f,\"statuses\":{",
+                  by_kinds.empty() ? "" : ",", kind.c_str(), tally.stamps.size(), tally.stamps.front(),
+                  tally.stamps.back(), k.per_s, k.from_ms, k.to_ms);
+    by_kinds.append(entry).append(json_counts(tally.statuses)).append("}}");
   }
   // Fairness across input partitions: when each got its first and last
   // outcome (ms after the daemon's start) and its median latency.
@@ -620,25 +739,23 @@ int cmd_collect(const Args& args) {
   std::vector<double> all_since_start;
   for (auto& [partition, lat] : partition_latencies) all_since_start.insert(all_since_start.end(), lat.begin(), lat.end());
   std::sort(all_since_start.begin(), all_since_start.end());
-  std::string others;
-  for (const auto& [status, n] : other) {
-    if (!others.empty()) others += ',';
-    others.append("\"").append(status).append("\":").append(std::to_string(n));
-  }
+  const std::string others = json_counts(other);
   std::printf(
       "{\"count\":%" PRId64 ",\"read\":%" PRId64 ",\"timed_out\":%s,\"stalled\":%s,\"accepted\":%" PRId64
       ",\"other_statuses\":{%s},\"first_ms\":%.0f,\"last_ms\":%.0f,\"done_ms\":%" PRId64
-      ",\"steady_events_per_s\":%.1f,\"wall_events_per_s\":%.1f,"
+      ",\"steady_events_per_s\":%.1f,\"steady_from_ms\":%.0f,\"steady_to_ms\":%.0f,\"wall_events_per_s\":%.1f,"
       "\"latency_ms\":{\"n\":%zu,\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
       "\"cpu_s\":%.2f,\"vmhwm_kb\":%" PRId64 ",\"vmrss_kb\":%" PRId64
-      ",\"partitions\":{\"p50_ms\":%.1f,\"each\":[%s]}}\n",
-      count, read, timed_out ? "true" : "false", stalled ? "true" : "false", accepted, others.c_str(), first, last, done_ms, steady,
+      ",\"partitions\":{\"p50_ms\":%.1f,\"each\":[%s]}%s%s%s%s}\n",
+      count, read, timed_out ? "true" : "false", stalled ? "true" : "false", accepted, others.c_str(), first, last,
+      done_ms, steady, steady_all.from_ms, steady_all.to_ms,
       start_ms > 0 && last > static_cast<double>(start_ms)
           ? static_cast<double>(read) / (last - static_cast<double>(start_ms)) * 1000.0
           : 0.0,
       latencies.size(), percentile(latencies, 50), percentile(latencies, 90), percentile(latencies, 99),
       latencies.empty() ? -1.0 : latencies.back(), process.cpu_s, process.vmhwm_kb, process.vmrss_kb,
-      percentile(all_since_start, 50), fairness.c_str());
+      percentile(all_since_start, 50), fairness.c_str(), collect_stop ? ",\"stopped\":true" : "",
+      by_kind ? ",\"kinds\":{" : "", by_kinds.c_str(), by_kind ? "}" : "");
   return timed_out ? 3 : 0;
 }
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import threading
+import urllib.error
 import urllib.request
 
 PARTITIONS = 6          # of every input topic (--partitions)
@@ -34,6 +35,19 @@ CONNECTIONS = {0: 64, 20: 256}
 COALESCE_LATENCIES = (0, 20, 200)
 COALESCE_CONNECTIONS = 64
 COALESCE_OFF = {"pipeline": {"coalesce": {"enabled": False}}}
+# The concurrency section (the adaptive per-account limiter): the daemon's
+# defaults (window, coalescing, http.concurrency left out), 64 connections
+# (the daemon's default http.max_connections), the simulator at 200 ms.
+CONC_LATENCY = 200
+CONC_CONNECTIONS = 64
+CONC_CAPACITY = 24               # case 2: sfmc-sim --capacity 24
+CONC_SCHEDULE = (24, 64, 8)      # case 3: calls in progress the simulator takes, one phase each
+CONC_CASES = ("unmergeable", "capacity", "schedule", "merged", "mix")
+# The mix: one unique event in MIX_EVERY, on partitions of their own (the odd
+# ones); the merging ones on the even partitions, so both backlogs last about
+# as long (~320 unique a second beside ~15,000 merging).
+MIX_EVERY = 40
+SIM_SAMPLE_S = 0.25              # GET /_sim/stats period
 SIM_THREADS = 600          # cpp-httplib holds a thread per kept-alive connection: room for --variant http.max_connections up to ~550
 OUTCOME_BYTES = 330     # a one-recipient accepted outcome is ~320-340 bytes
 STALL_S = 20            # a run ends when no outcome came for this long
@@ -132,6 +146,10 @@ class Sampler:
         self.url = f"http://127.0.0.1:{admin_port}/metrics"
         self.window = window  # pipeline.max_in_flight in force
         self.samples = []  # (in flight, paused partitions, consumed, window)
+        # (ms, sfmc_relay_sfmc_concurrency_limit, ..._calls_in_flight,
+        # ..._latency_baseline_seconds), summed over accounts: only builds
+        # with the adaptive limiter have them.
+        self.concurrency = []
         self.last = ""  # the last page read, for the run's totals
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -146,6 +164,11 @@ class Sampler:
                 continue
             consumed = metric_value(text, "sfmc_relay_events_consumed_total")
             self.last = text
+            limit = metric_total(text, "sfmc_relay_sfmc_concurrency_limit")
+            if limit is not None:
+                self.concurrency.append((time.time() * 1000, limit,
+                                         metric_total(text, "sfmc_relay_sfmc_calls_in_flight"),
+                                         metric_total(text, "sfmc_relay_sfmc_latency_baseline_seconds")))
             if consumed:  # from the first event on
                 self.samples.append((metric_value(text, "sfmc_relay_in_flight_events"),
                                      metric_value(text, "sfmc_relay_paused_partitions"), consumed,
@@ -154,6 +177,25 @@ class Sampler:
     def finish(self):
         self.done.set()
         self.thread.join(5)
+
+    def concurrency_summary(self, from_ms=0, to_ms=float("inf")):
+        """The adaptive limiter's gauges over [from_ms, to_ms]; {} when the
+        build has none."""
+        c = [x for x in self.concurrency if from_ms <= x[0] <= to_ms]
+        if not c:
+            return {}
+        flying = [x[2] for x in c if x[2] is not None]
+        base = [x[3] for x in c if x[3] is not None]
+        return {"samples": len(c), "limit_mean": round(sum(x[1] for x in c) / len(c), 1), "limit_last": c[-1][1],
+                "limit_min": min(x[1] for x in c), "limit_max": max(x[1] for x in c),
+                "calls_in_flight_mean": round(sum(flying) / len(flying), 1) if flying else None,
+                "calls_in_flight_max": max(flying) if flying else None,
+                "latency_baseline_ms_last": round(base[-1] * 1000, 1) if base else None}
+
+    def limit_at(self, t_ms):
+        """The last limit sampled at or before t_ms; None if none."""
+        before = [x[1] for x in self.concurrency if x[0] <= t_ms]
+        return before[-1] if before else None
 
     def summary(self):
         s = [x for x in self.samples if x[0] is not None]
@@ -171,6 +213,80 @@ class Sampler:
                 "share_paused": round(sum(1 for x in s if x[1]) / n, 2),
                 "window_mean": round(sum(x[3] or 0 for x in s) / n),
                 "share_window_full": round(sum(1 for x in s if (x[3] or 0) >= self.window) / n, 2)}
+
+
+def send_counts(sim_stats):
+    """(accepted, refused, all) send calls in a /_sim/stats document:
+    answered 2xx, answered 429, and every answer, on the send routes."""
+    accepted = refused = calls = 0
+    for route, statuses in (sim_stats.get("requests") or {}).items():
+        if not route.startswith("POST ") or "/v2/token" in route:
+            continue
+        for status, n in statuses.items():
+            calls += n
+            if status.startswith("2"):
+                accepted += n
+            elif status == "429":
+                refused += n
+    return accepted, refused, calls
+
+
+class SimSampler:
+    """Samples the simulator's GET /_sim/stats every SIM_SAMPLE_S: the send
+    calls it accepted (2xx), refused (429) and got in all, as counters over
+    time, for rates over any span of the run."""
+
+    def __init__(self, url, period=SIM_SAMPLE_S):
+        self.url = url + "/_sim/stats"
+        self.period = period
+        self.samples = []  # (ms, accepted, refused, calls)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while True:
+            t = time.time()
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as r:
+                    self.samples.append((t * 1000, *send_counts(json.loads(r.read().decode()))))
+            except Exception:
+                pass
+            if self.done.wait(max(0.0, self.period - (time.time() - t))):
+                return
+
+    def finish(self):
+        self.done.set()
+        self.thread.join(5)
+
+    def at(self, t_ms, column=1):
+        """A counter (1 accepted, 2 refused, 3 calls) at t_ms, interpolated
+        between samples; None outside them."""
+        s = self.samples
+        if not s or t_ms < s[0][0] or t_ms > s[-1][0]:
+            return None
+        for before, after in zip(s, s[1:]):
+            if before[0] <= t_ms <= after[0]:
+                span = after[0] - before[0]
+                share = (t_ms - before[0]) / span if span else 0.0
+                return before[column] + share * (after[column] - before[column])
+        return s[-1][column]
+
+    def rate(self, from_ms, to_ms, column=1):
+        """A counter's increase per second over [from_ms, to_ms]; None where not sampled."""
+        a, b = self.at(from_ms, column), self.at(to_ms, column)
+        if a is None or b is None or to_ms <= from_ms:
+            return None
+        return (b - a) / ((to_ms - from_ms) / 1000)
+
+    def per_second(self, from_ms):
+        """Accepted calls per second, second by second from from_ms (for the report)."""
+        out, t = [], from_ms
+        while self.samples and t + 1000 <= self.samples[-1][0]:
+            r = self.rate(t, t + 1000)
+            out.append(round(r) if r is not None else None)
+            t += 1000
+        return out
 
 
 class Bench:
@@ -198,6 +314,7 @@ class Bench:
         self.pipeline_settings = {"max_in_flight": WINDOW, "ordering": "key"}
         self.connections = CONNECTIONS
         self.window = WINDOW  # in force, for the sampler
+        self.sim_capacity = None  # whether sfmc-sim takes --capacity (asked once)
 
     # ---- processes -------------------------------------------------------
 
@@ -258,10 +375,11 @@ class Bench:
         except (OSError, ValueError):
             return 0
 
-    def start_sim(self, latency_ms):
+    def start_sim(self, latency_ms, extra=()):
         cmd = [self.sim, "--record-limit", "0", "--threads", str(SIM_THREADS)]
         if latency_ms:
             cmd += ["--latency-ms", str(latency_ms)]
+        cmd += list(extra)
         p = self.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = p.stdout.readline()
         m = re.search(r"listening on (\S+)", line)
@@ -287,10 +405,14 @@ class Bench:
             s.bind(("127.0.0.1", 0))
             return s.getsockname()[1]
 
-    def produce(self, topic, count, run, rate=None):
+    def produce(self, topic, count, run, rate=None, kind=None):
         argv = ["produce", "--bootstrap", self.bootstrap, "--topic", topic, "--count", count, "--run", run]
         if rate:
             argv += ["--rate", rate]
+        if kind:  # kafka_bench's --kind: merge (its default), unique or mix
+            argv += ["--kind", kind]
+        if kind == "mix":  # half the partitions each; backlogs that last about as long (MIX_EVERY - 1 : 1)
+            argv += ["--mix-every", MIX_EVERY]
         return self.tool(*argv)
 
     def relay_config(self, sim_url, group, input_topic, outcome_topic, admin_port, latency_ms):
@@ -629,11 +751,14 @@ class Bench:
         self.start_broker()
         if a.variant:
             return self.run_variants(report)
-        if a.coalesce_only:
-            # Only the section's own settings (coalesce.settings) apply.
+        if a.coalesce_only or a.concurrency_only:
+            # Only the sections' own settings (coalesce.settings, concurrency.settings) apply.
             for key in ("pipeline.max_in_flight", "pipeline.ordering", "http.max_connections by sim latency"):
                 report["settings"].pop(key)
-            self.run_coalesce(report)
+            if a.coalesce_only:
+                self.run_coalesce(report)
+            if a.concurrency_only:
+                self.run_concurrency(report)
             report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
             report["seconds"] = round(time.time() - t0, 1)
             return report
@@ -717,6 +842,8 @@ class Bench:
 
         if a.coalesce:
             self.run_coalesce(report)
+        if a.concurrency:
+            self.run_concurrency(report)
         report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
         report["seconds"] = round(time.time() - t0, 1)
         report["targets"] = self.targets(report)
@@ -848,6 +975,279 @@ class Bench:
         section["summary"] = coalesce_summary(section)
         section["targets"] = coalesce_targets(section)
         report["coalesce"] = section
+        return report
+
+    # ---- the concurrency section (adaptive limiter) ---------------------------
+
+    def sim_takes_capacity(self):
+        """Whether this sfmc-sim has the capacity model (--capacity in its help)."""
+        if self.sim_capacity is None:
+            try:
+                r = subprocess.run([self.sim, "--help"], capture_output=True, text=True, timeout=5)
+                self.sim_capacity = "--capacity" in r.stdout + r.stderr
+            except (OSError, subprocess.TimeoutExpired):
+                self.sim_capacity = False
+            if not self.sim_capacity:
+                log("   sfmc-sim has no --capacity: the capacity cases run without a capacity (no refusals)")
+        return self.sim_capacity
+
+    def apply_schedule(self, url, admin, schedule, phase_s, collector):
+        """Case 3: once the relay has published its first outcome (its
+        sfmc_relay_outcomes_total, polled every 50 ms), PUT /_sim/faults with
+        the capacity schedule (and the run's latency: a PUT replaces the whole
+        document). The phases count from then."""
+        metrics = f"http://127.0.0.1:{admin}/metrics"
+        first_ms = None
+        deadline = time.time() + 120
+        while time.time() < deadline and collector.poll() is None:
+            try:
+                if metric_total(self.http(metrics)[1], "sfmc_relay_outcomes_total"):
+                    first_ms = time.time() * 1000
+                    break
+            except Exception:
+                pass
+            time.sleep(0.05)
+        doc = {"latency_ms": CONC_LATENCY,
+               "capacity": [{"after_ms": int(i * phase_s * 1000), "calls": calls} for i, calls in enumerate(schedule)]}
+        sent_ms = time.time() * 1000
+        status, error = None, None
+        try:
+            status = self.http(url + "/_sim/faults", "PUT", json.dumps(doc).encode())[0]
+        except urllib.error.HTTPError as e:
+            status, error = e.code, e.read().decode(errors="replace")[:300]
+        except Exception as e:
+            error = str(e)[:300]
+        applied_ms = time.time() * 1000
+        if error:
+            log(f"   PUT /_sim/faults with the capacity schedule: {status} {error}")
+        return {"document": doc, "phase_s": phase_s, "first_outcome_ms": round(first_ms) if first_ms else None,
+                "put_sent_ms": round(sent_ms),
+                "applied_ms": round(applied_ms), "put_status": status, "put_error": error}
+
+    def concurrency_run(self, topic, count, tag, relay_bin=None, capacity=None, schedule=None, kinds=False):
+        """One backlog run of the concurrency section, the daemon started after
+        the events: as relay_backlog, plus the simulator's /_sim/stats sampled
+        every 250 ms (accepted and refused send calls over time), the limiter's
+        gauges from /metrics (when the build has them) and, with `kinds`, each
+        kind of event's outcomes apart. `capacity`: sfmc-sim --capacity;
+        `schedule`: capacity phases PUT once the first outcome is out, the run
+        ending after the last phase."""
+        a = self.args
+        self.overrides = {"bin": relay_bin} if relay_bin else {}
+        out = self.name("out-" + tag)
+        self.topics(out)
+        extra, sim_error = [], None
+        if (capacity is not None or schedule) and self.sim_takes_capacity():
+            extra = ["--capacity", str(capacity if capacity is not None else schedule[0])]
+        try:
+            sim, url = self.start_sim(CONC_LATENCY, extra)
+        except RuntimeError as e:
+            if not extra:
+                raise
+            # A simulator whose capacity model is broken: the run goes on
+            # without it (its capacity targets then say N/A), and says so.
+            sim_error = f"sfmc-sim {' '.join(extra)}: {e}"[:300]
+            log(f"   {sim_error}; running without a capacity")
+            extra = []
+            sim, url = self.start_sim(CONC_LATENCY)
+        relay, start_ms, admin = self.start_relay(url, topic, out, tag, CONC_LATENCY)
+        budget = Budget(sim=sim.pid, broker=self.broker_pid())
+        sampler = Sampler(admin, self.window)
+        sims = SimSampler(url)
+        cap_s = a.concurrency_cap_s + (len(schedule) * a.concurrency_phase_s if schedule else 0)
+        argv = [self.kafka_bench, "collect", "--bootstrap", self.bootstrap, "--topic", out, "--count", str(count),
+                "--pid", str(relay.pid), "--start-ms", str(start_ms), "--timeout-s", str(cap_s),
+                "--stall-s", str(STALL_S)] + (["--kinds", "1"] if kinds else [])
+        collector = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sched = None
+        sim_stats = {}
+        frozen_stats = None  # the simulator's stats when a schedule run was stopped
+        frozen = False
+        try:
+            if schedule:
+                sched = self.apply_schedule(url, admin, schedule, a.concurrency_phase_s, collector)
+                end = sched["applied_ms"] / 1000 + len(schedule) * a.concurrency_phase_s
+                while time.time() < end and collector.poll() is None:
+                    time.sleep(0.05)
+                if collector.poll() is None:
+                    # The schedule is over. The relay is frozen (SIGSTOP) so
+                    # that its CPU, its outcomes and the simulator's counts
+                    # all end here; collect then reads what is done.
+                    os.kill(relay.pid, signal.SIGSTOP)
+                    frozen = True
+                    sched["stopped_ms"] = round(time.time() * 1000)
+                    try:
+                        frozen_stats = json.loads(self.http(url + "/_sim/stats")[1])
+                    except Exception:
+                        pass
+                    collector.send_signal(signal.SIGUSR1)
+            stdout, stderr = collector.communicate(timeout=cap_s + 300)
+            if collector.returncode not in (0, 3):
+                raise RuntimeError(f"kafka_bench collect failed ({collector.returncode}): {stderr.strip()[-800:]}")
+            r = json.loads(stdout.strip().splitlines()[-1])
+            r["threads"] = thread_cpu(relay.pid)
+            r["budget"] = budget.finish(r.get("read", 0))
+            try:
+                # A frozen relay answers nothing: the sampler's last page then.
+                text = sampler.last if frozen else self.http(f"http://127.0.0.1:{admin}/metrics")[1]
+                r["relay_metrics"] = {**coalescing_metrics(text),
+                                      "cooldowns": metric_total(text, "sfmc_relay_account_cooldowns_total")}
+            except Exception:
+                pass
+        finally:
+            if collector.poll() is None:
+                collector.kill()
+                collector.wait()
+            sampler.finish()
+            sims.finish()
+            if frozen:  # no drain wanted (its events in flight would keep it busy): killed
+                relay.kill()
+                relay.wait()
+                self.children.remove(relay)
+                code = relay.returncode
+            else:
+                code = self.stop(relay)
+            try:
+                sim_stats = json.loads(self.http(url + "/_sim/stats")[1])
+            except Exception:
+                pass
+            self.stop(sim)
+            self.overrides = {}
+        if frozen_stats:
+            sim_stats = frozen_stats
+        r.update(self.derive(r, CONC_LATENCY))
+        if r.get("stalled"):  # not the burst before a stall: what got done in the time waited
+            r["steady_events_per_s_of_done"] = r["steady_events_per_s"]
+            r["steady_events_per_s"] = round(r["read"] / max(0.001, (r["done_ms"] - start_ms) / 1000), 1)
+        if r.get("read"):
+            r["cpu_s_per_1k"] = round(r["cpu_s"] / r["read"] * 1000, 3)
+        r.update(self.colocated(r))
+        r.update(self.calls_per_event(sim_stats, r))
+        r["window"] = sampler.summary()
+        r["concurrency"] = sampler.concurrency_summary(start_ms, r["done_ms"])
+        accepted, refused, calls = send_counts(sim_stats)
+        # Calls the simulator accepted per second over the outcomes' steady
+        # span (the middle 90 % of them); without samples, over all outcomes.
+        rate = sims.rate(r.get("steady_from_ms") or 0, r.get("steady_to_ms") or 0)
+        if rate is None and r.get("last_ms", 0) > r.get("first_ms", 0):
+            rate = accepted / ((r["last_ms"] - r["first_ms"]) / 1000)
+        r.update({"events": count, "sim_latency_ms": CONC_LATENCY, "relay_exit": code, "sim_args": extra,
+                  "sim_error": sim_error,
+                  "sim_calls": {"accepted": accepted, "refused": refused, "all": calls},
+                  "accepted_calls_per_s": round(rate, 1) if rate is not None else None,
+                  "refused_share": round(refused / calls, 4) if calls else None,
+                  "failed": (r.get("other_statuses") or {}).get("failed", 0),
+                  "not_accepted": r.get("read", 0) - r.get("accepted", 0),
+                  # The simulator's capacity model answers in its stats (calls,
+                  # in_progress, peak_in_progress, refused); without it no
+                  # capacity was in force.
+                  "sim_capacity": sim_stats.get("capacity"),
+                  "sim_capacity_model": "capacity" in sim_stats,
+                  "sim_faults": sim_stats.get("faults"),
+                  "sim_requests_by_route": sim_stats.get("requests")})
+        if sched:
+            r["schedule"] = sched
+            r["schedule"]["phases"] = self.schedule_phases(sched, schedule, sims, sampler)
+            r["schedule"]["accepted_calls_per_s_by_second"] = sims.per_second(sched["applied_ms"])
+        return r
+
+    @staticmethod
+    def schedule_phases(sched, schedule, sims, sampler):
+        """Per capacity phase starting at T: the accepted calls/s in [T+4 s,
+        T+5 s] and the best 1-s rate within T..T+5 s against the phase's bound
+        (calls / 0.2 s), the phase's mean after T+5 s, its refusals, and the
+        limit the relay held at T+5 s (new builds)."""
+        out = []
+        phase_ms = sched["phase_s"] * 1000
+        for i, calls in enumerate(schedule):
+            t = sched["applied_ms"] + i * phase_ms
+            bound = calls / (CONC_LATENCY / 1000)
+            at45 = sims.rate(t + 4000, t + 5000)
+            ones = [sims.rate(t + k * 250, t + k * 250 + 1000) for k in range(17)]
+            ones = [x for x in ones if x is not None]
+            best = max(ones) if ones else None
+            later = sims.rate(t + 5000, t + phase_ms)
+            calls_in = sims.rate(t, t + phase_ms, 3)
+            refused_in = sims.rate(t, t + phase_ms, 2)
+            out.append({"calls": calls, "starts_s": i * sched["phase_s"], "bound_calls_per_s": bound,
+                        "accepted_per_s_4_5s": round(at45, 1) if at45 is not None else None,
+                        "share_4_5s": round(at45 / bound, 3) if at45 is not None else None,
+                        "best_1s_per_s_0_5s": round(best, 1) if best is not None else None,
+                        "best_1s_share": round(best / bound, 3) if best is not None else None,
+                        "accepted_per_s_after_5s": round(later, 1) if later is not None else None,
+                        "refused_share": round(refused_in / calls_in, 4) if calls_in else None,
+                        "limit_at_5s": sampler.limit_at(t + 5000),
+                        "limit": sampler.concurrency_summary(t, t + phase_ms) or None})
+        return out
+
+    def run_concurrency(self, report):
+        """The adaptive concurrency limiter: at 200 ms and 64 connections, on
+        the daemon's defaults, each case with each build (--before-bin, then
+        this tree's), interleaved, --concurrency-rounds times: unmergeable
+        events alone; the same against a simulator capacity of 24 calls and a
+        schedule of 24, 64 and 8; mergeable events; half of each."""
+        a = self.args
+        saved = (self.pipeline_settings, self.connections, self.window, self.overrides)
+        self.pipeline_settings = {}  # the daemon's window and coalescing defaults
+        self.connections = {CONC_LATENCY: CONC_CONNECTIONS}
+        self.window = self.default_window() or 5000
+        builds = ([("before", os.path.abspath(a.before_bin))] if a.before_bin else []) + [("after", None)]
+        cases = [c for c in CONC_CASES if c in a.concurrency_cases]
+        phase_s = a.concurrency_phase_s
+        schedule_n = a.concurrency_schedule_events or int(
+            1.25 * sum(calls / (CONC_LATENCY / 1000) * phase_s for calls in CONC_SCHEDULE))
+        # (kind, events) per case and build: the before build (16 calls for
+        # what cannot merge) gets smaller backlogs where it is slow.
+        slow = a.concurrency_before_events
+        plan = {"unmergeable": {"before": ("unique", slow), "after": ("unique", a.concurrency_unique_events)},
+                "capacity": {"before": ("unique", slow), "after": ("unique", a.concurrency_capacity_events)},
+                "schedule": {"before": ("unique", schedule_n), "after": ("unique", schedule_n)},
+                "merged": {"before": ("merge", a.concurrency_merged_events),
+                           "after": ("merge", a.concurrency_merged_events)},
+                "mix": {"before": ("mix", a.concurrency_mix_events), "after": ("mix", a.concurrency_mix_events)}}
+        topics = {}
+        for case in cases:
+            for build, _ in builds:
+                topics.setdefault(plan[case][build], None)
+        for (kind, n) in topics:
+            topics[(kind, n)] = self.name(f"in-conc-{kind}")
+        if topics:
+            self.topics(*topics.values())
+        for (kind, n), topic in topics.items():
+            r = self.produce(topic, n, f"conc{kind}{n}", kind=kind)
+            log(f"   produced {n} {kind} events to {topic}: {r.get('events_per_s', 0):.0f}/s")
+        section = {"settings": {"sim latency ms": CONC_LATENCY, "http.max_connections": CONC_CONNECTIONS,
+                                "pipeline.max_in_flight": f"daemon default ({self.window} in this tree)",
+                                "pipeline.coalesce": "daemon defaults (on)",
+                                "http.concurrency": "not written: the daemon's default (adaptive in builds that "
+                                                    "have it; the before build has no such key)",
+                                "builds": {name: path or self.relay for name, path in builds},
+                                "cases": cases, "rounds": a.concurrency_rounds,
+                                "events": {case: {build: {"kind": plan[case][build][0], "events": plan[case][build][1]}
+                                                  for build, _ in builds} for case in cases},
+                                "capacity": CONC_CAPACITY, "schedule": list(CONC_SCHEDULE), "phase s": phase_s,
+                                "time cap s": a.concurrency_cap_s,
+                                "sim capacity model": self.sim_takes_capacity()},
+                   "runs": {}}
+        log(f"K. concurrency: {CONC_CONNECTIONS} connections, sim {CONC_LATENCY} ms, window {self.window}, "
+            f"builds {', '.join(b for b, _ in builds)}, {a.concurrency_rounds} round(s)")
+        try:
+            for round_ in range(a.concurrency_rounds):
+                for case in cases:
+                    for build, path in builds:
+                        kind, n = plan[case][build]
+                        r = self.concurrency_run(topics[(kind, n)], n, f"conc-{case}-{build}-{round_}", relay_bin=path,
+                                                 capacity=CONC_CAPACITY if case == "capacity" else None,
+                                                 schedule=CONC_SCHEDULE if case == "schedule" else None,
+                                                 kinds=case == "mix")
+                        r["loadavg_at_end"] = os.getloadavg()[0]
+                        section["runs"].setdefault(case, {}).setdefault(build, []).append(r)
+                        log(f"   round {round_ + 1}, {case}, {build}: {conc_run_text(case, r)}")
+        finally:
+            self.pipeline_settings, self.connections, self.window, self.overrides = saved
+        section["summary"] = concurrency_summary(section)
+        section["targets"] = concurrency_targets(section)
+        report["concurrency"] = section
         return report
 
     @staticmethod
@@ -1024,6 +1424,197 @@ def coalesce_table(c):
     return "\n".join(lines)
 
 
+def conc_run_text(case, r):
+    """One run of the concurrency section, in a line (for the log)."""
+    c = r.get("concurrency") or {}
+    text = (f"{r['steady_events_per_s']:.0f} events/s, {r.get('sfmc_calls_per_event')} calls/event, "
+            f"{r.get('accepted_calls_per_s')} accepted calls/s, refused {pct(r.get('refused_share'))}, "
+            f"{r.get('not_accepted')} not accepted ({r.get('failed')} failed), {r.get('cpu_s_per_1k')} CPU-s/1k, "
+            f"co-located ratio {r.get('colocated_ratio')}")
+    if c:
+        text += f", limit mean {c.get('limit_mean')} last {c.get('limit_last')}"
+    if r.get("sim_capacity"):
+        text += f", sim peak in progress {r['sim_capacity'].get('peak_in_progress')}"
+    if case == "mix":
+        kinds = r.get("kinds") or {}
+        text += "; " + ", ".join(f"{k} {(kinds.get(k) or {}).get('steady_events_per_s')}/s" for k in ("merge", "unique"))
+    if r.get("schedule"):
+        text += "; phases at T+4-5 s: " + ", ".join(
+            f"{p['calls']}: {p['accepted_per_s_4_5s']}/s ({pct(p['share_4_5s'], 0)})" for p in r["schedule"]["phases"])
+    if r.get("truncated"):
+        text += f" ({'STALLED' if r.get('stalled') else 'STOPPED' if r.get('stopped') else 'TRUNCATED'} " \
+                f"after {r.get('read')} of {r.get('events')})"
+    return text
+
+
+def pct(v, digits=1):
+    return f"{v * 100:.{digits}f} %" if v is not None else "?"
+
+
+def concurrency_summary(section):
+    """Per case and build: the rounds' mean of each figure; the mix's kinds
+    against the same build's unmergeable and merged cases."""
+    out = {}
+    for case, by_build in section["runs"].items():
+        for build, runs in by_build.items():
+            def m(get, digits=4):
+                v = mean([get(x) for x in runs])
+                return round(v, digits) if v is not None else None
+
+            def per_1k(x, key):
+                v = (x.get("budget") or {}).get(key)
+                return v / 10 if v is not None else None
+            rates = [x["steady_events_per_s"] for x in runs]
+            s = {"events": runs[0]["events"], "rounds": len(runs),
+                 "truncated_runs": sum(1 for x in runs if x.get("truncated") and not x.get("stopped")),
+                 "events_per_s": m(lambda x: x.get("steady_events_per_s"), 1),
+                 "events_per_s_range": [min(rates), max(rates)],
+                 "sfmc_calls_per_event": m(lambda x: x.get("sfmc_calls_per_event")),
+                 "accepted_calls_per_s": m(lambda x: x.get("accepted_calls_per_s"), 1),
+                 "refused_share": m(lambda x: x.get("refused_share")),
+                 "read": sum(x.get("read", 0) for x in runs),
+                 "failed": sum(x.get("failed", 0) for x in runs),
+                 "not_accepted": sum(x.get("not_accepted", 0) for x in runs),
+                 "cpu_s_per_1k": m(lambda x: x.get("cpu_s_per_1k"), 3),
+                 "sim_cpu_s_per_1k": m(lambda x: per_1k(x, "sim_cpu_s_per_10k"), 3),
+                 "broker_cpu_s_per_1k": m(lambda x: per_1k(x, "broker_cpu_s_per_10k"), 3),
+                 "colocated_bound_events_per_s": m(lambda x: x.get("colocated_bound_events_per_s"), 0),
+                 "colocated_ratio": m(lambda x: x.get("colocated_ratio")),
+                 "vmhwm_mib": m(lambda x: x.get("vmhwm_mib"), 1),
+                 "limit_mean": m(lambda x: (x.get("concurrency") or {}).get("limit_mean"), 1),
+                 "limit_last": m(lambda x: (x.get("concurrency") or {}).get("limit_last"), 1),
+                 "calls_in_flight_mean": m(lambda x: (x.get("concurrency") or {}).get("calls_in_flight_mean"), 1),
+                 "sim_capacity_model": all(x.get("sim_capacity_model") for x in runs),
+                 "sim_peak_in_progress": m(lambda x: (x.get("sim_capacity") or {}).get("peak_in_progress"), 1)}
+            if case == "mix":
+                for kind in ("merge", "unique"):
+                    s[f"{kind}_events_per_s"] = m(
+                        lambda x, k=kind: ((x.get("kinds") or {}).get(k) or {}).get("steady_events_per_s"), 1)
+                    s[f"{kind}_not_accepted"] = sum(
+                        sum(n for status, n in (((x.get("kinds") or {}).get(kind) or {}).get("statuses") or {}).items()
+                            if status != "accepted") for x in runs)
+            if case == "schedule":
+                for i in range(len(CONC_SCHEDULE)):
+                    def ph(key, i=i):
+                        return lambda x: ((x.get("schedule") or {}).get("phases") or [{}] * (i + 1))[i].get(key)
+                    s[f"phase{i}_accepted_per_s_4_5s"] = m(ph("accepted_per_s_4_5s"), 1)
+                    s[f"phase{i}_share_4_5s"] = m(ph("share_4_5s"), 3)
+                    s[f"phase{i}_best_1s_share"] = m(ph("best_1s_share"), 3)
+                    s[f"phase{i}_accepted_per_s_after_5s"] = m(ph("accepted_per_s_after_5s"), 1)
+                    s[f"phase{i}_limit_at_5s"] = m(ph("limit_at_5s"), 1)
+            out.setdefault(case, {})[build] = s
+    for build, s in out.get("mix", {}).items():
+        for kind, alone_case in (("merge", "merged"), ("unique", "unmergeable")):
+            alone = out.get(alone_case, {}).get(build, {}).get("events_per_s")
+            mine = s.get(f"{kind}_events_per_s")
+            s[f"{kind}_alone_events_per_s"] = alone
+            s[f"{kind}_vs_alone"] = round(mine / alone, 3) if mine is not None and alone else None
+    return out
+
+
+def concurrency_targets(section):
+    """The issue's done-when, per build, on the rounds' means. The capacity
+    cases are N/A when the simulator had no capacity model."""
+    s = section["summary"]
+    t = []
+
+    def add(build, name, value, goal, ok, na=False):
+        t.append({"build": build, "target": name, "value": value, "goal": goal,
+                  "result": "N/A" if na else "PASS" if ok else "MISS"})
+    for build in section["settings"]["builds"]:
+        x = s.get("unmergeable", {}).get(build)
+        if x:
+            rate = x["events_per_s"] or 0
+            add(build, "unmergeable: events/s", round(rate), ">= 272 (85 % of 64/0.2 s)", rate >= 272)
+        x = s.get("capacity", {}).get(build)
+        if x:
+            na = not x["sim_capacity_model"]
+            acc, refused = x["accepted_calls_per_s"], x["refused_share"]
+            add(build, f"capacity {CONC_CAPACITY}: accepted calls/s", acc, ">= 102 (85 % of 24/0.2 s)",
+                acc is not None and acc >= 102, na)
+            add(build, f"capacity {CONC_CAPACITY}: send calls refused (429)", pct(refused), "<= 3 %",
+                refused is not None and refused <= 0.03, na)
+            add(build, f"capacity {CONC_CAPACITY}: outcomes failed", x["failed"], "0", x["failed"] == 0 and x["read"] > 0, na)
+        x = s.get("schedule", {}).get(build)
+        if x:
+            na = not x["sim_capacity_model"]
+            for i, calls in enumerate(CONC_SCHEDULE):
+                share = x.get(f"phase{i}_share_4_5s")
+                label = f"{CONC_SCHEDULE[i - 1]}->{calls}" if i else f"start at {calls}"
+                add(build, f"schedule, {label} calls: accepted at T+4-5 s / bound", share, ">= 0.70",
+                    share is not None and share >= 0.70, na)
+            refused = x["refused_share"]
+            add(build, "schedule: send calls refused (429) over the run", pct(refused), "<= 5 %",
+                refused is not None and refused <= 0.05, na)
+            add(build, "schedule: outcomes not accepted", x["not_accepted"], "0",
+                x["not_accepted"] == 0 and x["read"] > 0)
+        x = s.get("merged", {}).get(build)
+        if x:
+            rate, calls = x["events_per_s"] or 0, x["sfmc_calls_per_event"]
+            add(build, "merged: events/s", round(rate), ">= 10000", rate >= 10000)
+            add(build, "merged: SFMC calls/event", calls, "<= 0.02", calls is not None and calls <= 0.02)
+        x = s.get("mix", {}).get(build)
+        if x:
+            for kind in ("merge", "unique"):
+                ratio = x.get(f"{kind}_vs_alone")
+                add(build, f"mix 50/50: {kind} events/s / alone", ratio, ">= 0.80", ratio is not None and ratio >= 0.80)
+    return t
+
+
+def concurrency_table(c):
+    st = c["settings"]
+    lines = [f"concurrency (adaptive limiter): sim {st['sim latency ms']} ms, {st['http.max_connections']} connections, "
+             f"window {st['pipeline.max_in_flight']}, {st['rounds']} round(s), means shown (events/s range in brackets)",
+             f"{'case':12} {'build':6} {'events':>7} {'events/s':>18} {'calls/ev':>8} {'acc.calls/s':>11} "
+             f"{'refused':>8} {'not acc.':>8} {'CPU-s/1k':>8} {'co-loc bound':>12} {'ratio':>6} {'limit mean/last':>15} "
+             f"{'in flight':>9}"]
+
+    def num(v, fmt):
+        return fmt.format(v) if v is not None else "?"
+    for case, by_build in c["summary"].items():
+        for build, x in by_build.items():
+            lo, hi = x["events_per_s_range"]
+            rate = f"{num(x['events_per_s'], '{:.0f}')} [{lo:.0f}-{hi:.0f}]" + ("!" if x["truncated_runs"] else "")
+            limit = f"{num(x['limit_mean'], '{:.1f}')}/{num(x['limit_last'], '{:.0f}')}"
+            lines.append(f"{case:12} {build:6} {x['events']:>7} {rate:>18} {num(x['sfmc_calls_per_event'], '{:.4f}'):>8} "
+                         f"{num(x['accepted_calls_per_s'], '{:.1f}'):>11} {pct(x['refused_share']):>8} "
+                         f"{x['not_accepted']:>8} {num(x['cpu_s_per_1k'], '{:.3f}'):>8} "
+                         f"{num(x['colocated_bound_events_per_s'], '{:.0f}'):>12} "
+                         f"{num(x['colocated_ratio'], '{:.4f}'):>6} {limit:>15} "
+                         f"{num(x['calls_in_flight_mean'], '{:.1f}'):>9}")
+    for build, x in c["summary"].get("mix", {}).items():
+        lines.append(f"  mix, {build}: " + "; ".join(
+            f"{kind} {num(x[f'{kind}_events_per_s'], '{:.0f}')}/s = {num(x[f'{kind}_vs_alone'], '{:.2f}')}x "
+            f"alone ({num(x[f'{kind}_alone_events_per_s'], '{:.0f}')}/s), {x[f'{kind}_not_accepted']} not accepted"
+            for kind in ("merge", "unique")))
+    for build, x in c["summary"].get("schedule", {}).items():
+        lines.append(f"  schedule, {build} (accepted calls/s at T+4-5 s, best 1 s within 5 s, mean after 5 s; "
+                     f"limit at T+5 s): " + "; ".join(
+                         f"{calls} calls (bound {calls / (CONC_LATENCY / 1000):.0f}/s): "
+                         f"{num(x[f'phase{i}_accepted_per_s_4_5s'], '{:.0f}')} "
+                         f"({pct(x[f'phase{i}_share_4_5s'], 0)}), best {pct(x[f'phase{i}_best_1s_share'], 0)}, "
+                         f"{num(x[f'phase{i}_accepted_per_s_after_5s'], '{:.0f}')}/s; "
+                         f"limit {num(x[f'phase{i}_limit_at_5s'], '{:.0f}')}"
+                         for i, calls in enumerate(CONC_SCHEDULE)))
+    lines.append("  acc.calls/s: send calls the simulator accepted (2xx) per second over the outcomes' steady span; "
+                 "refused: 429 / all send calls; not acc.: outcomes whose status is not accepted (summed over rounds); "
+                 "CPU-s/1k: the relay's; limit: sfmc_relay_sfmc_concurrency_limit (? = the build has none); "
+                 "! = a run stopped before all its events were done")
+    no_model = [f"{case}/{build}" for case in ("capacity", "schedule")
+                for build, x in c["summary"].get(case, {}).items() if not x["sim_capacity_model"]]
+    if no_model:
+        errors = {x.get("sim_error") or (x.get("schedule") or {}).get("put_error")
+                  for case in ("capacity", "schedule") for runs in c["runs"].get(case, {}).values() for x in runs}
+        errors.discard(None)
+        lines.append(f"  no capacity in force at the simulator (no 'capacity' in its stats) in {', '.join(no_model)}: "
+                     f"their capacity targets are N/A" + (f" ({'; '.join(sorted(errors))})" if errors else "") +
+                     ("" if c["settings"].get("sim capacity model") else "; sfmc-sim --help lists no --capacity"))
+    lines.append("")
+    for t in c["targets"]:
+        lines.append(f"{t['result']:5} {t['build']:6} {t['target']:55} {str(t['value']):>10}  (goal {t['goal']})")
+    return "\n".join(lines)
+
+
 def fairness_text(f):
     lo, hi = f["p50_vs_all"]
     return (f"partitions: every first outcome by {f['latest_first_pct']:.0f} % of the run, the first partition "
@@ -1083,8 +1674,10 @@ def compare(variants, specs):
 def table(r):
     if "variants" in r:
         return variants_table(r)
-    if "relay" not in r:  # --coalesce-only
-        return (coalesce_table(r["coalesce"]) + f"\n\nwall time {r['seconds']} s; load average "
+    if "relay" not in r:  # --coalesce-only, --concurrency-only
+        parts = ([coalesce_table(r["coalesce"])] if r.get("coalesce") else []) + \
+                ([concurrency_table(r["concurrency"])] if r.get("concurrency") else [])
+        return ("\n\n".join(parts) + f"\n\nwall time {r['seconds']} s; load average "
                 f"{r['machine']['loadavg_at_start']:.1f} at start, {r['machine']['loadavg_at_end']:.1f} at end "
                 "(2 cores expected idle)")
     lines = []
@@ -1147,6 +1740,8 @@ def table(r):
             lines.append(f"  {row_['share_pct']:5.1f}%  {row_['what']}")
     if r.get("coalesce"):
         lines += ["", coalesce_table(r["coalesce"])]
+    if r.get("concurrency"):
+        lines += ["", concurrency_table(r["concurrency"])]
     lines.append(f"\nwall time {r['seconds']} s; load average {r['machine']['loadavg_at_start']:.1f} at start, "
                  f"{r['machine']['loadavg_at_end']:.1f} at end (2 cores expected idle)")
     return "\n".join(lines)
@@ -1177,6 +1772,34 @@ def main():
     ap.add_argument("--coalesce-off-slow-events", type=int, default=None,
                     help="backlog for coalescing off at 200 ms, which carries ~320 events/s (10000; 5000 with --quick)")
     ap.add_argument("--coalesce-rounds", type=int, default=None, help="backlog rounds of on/off (2; 1 with --quick)")
+    ap.add_argument("--concurrency", action="store_true",
+                    help="after the full run, the adaptive concurrency section (unmergeable, capacity 24, capacity "
+                         "schedule, merged, mix; sim 200 ms, 64 connections)")
+    ap.add_argument("--concurrency-only", action="store_true", help="only the concurrency section")
+    ap.add_argument("--before-bin", metavar="PATH",
+                    help="concurrency section: another sfmc-relay build (the 'before'), each case run with it and "
+                         "with this tree's, interleaved")
+    ap.add_argument("--concurrency-rounds", type=int, default=1, help="rounds of the concurrency cases (1)")
+    ap.add_argument("--concurrency-cases", default=",".join(CONC_CASES),
+                    help="comma-separated subset of " + ",".join(CONC_CASES) + " (all); mix compares with "
+                         "unmergeable and merged")
+    ap.add_argument("--concurrency-unique-events", type=int, default=None,
+                    help="unmergeable backlog, this tree's build (6000; 3000 with --quick)")
+    ap.add_argument("--concurrency-capacity-events", type=int, default=None,
+                    help="unmergeable backlog against capacity 24, this tree's build (3600; 2400 with --quick)")
+    ap.add_argument("--concurrency-before-events", type=int, default=None,
+                    help="the --before-bin build's unmergeable backlogs (~80/s with 16 calls): unmergeable and "
+                         "capacity 24 (2000; 1200 with --quick), twice it for its mix")
+    ap.add_argument("--concurrency-merged-events", type=int, default=None,
+                    help="mergeable backlog (100000; 50000 with --quick)")
+    ap.add_argument("--concurrency-mix-events", type=int, default=None,
+                    help="mix backlog, one unique event in MIX_EVERY (180000; 60000 with --quick)")
+    ap.add_argument("--concurrency-schedule-events", type=int, default=None,
+                    help="backlog of the capacity schedule run (default: 1.25 x what the three phases carry)")
+    ap.add_argument("--concurrency-phase-s", type=float, default=None,
+                    help="length of each capacity phase, 24 -> 64 -> 8 calls (20; 12 with --quick)")
+    ap.add_argument("--concurrency-cap-s", type=float, default=None,
+                    help="time cap per concurrency run (90 s; the schedule run: plus its phases)")
     ap.add_argument("--paced-seconds", type=float, default=None,
                     help="length of each paced (latency) run (10; 6 with --quick): longer runs let one stall of the "
                          "machine move a p99 less")
@@ -1189,6 +1812,19 @@ def main():
     args.coalesce_events = args.coalesce_events or (50_000 if args.quick else 100_000)
     args.coalesce_off_slow_events = args.coalesce_off_slow_events or (5_000 if args.quick else 10_000)
     args.coalesce_rounds = args.coalesce_rounds or (1 if args.quick else 2)
+    args.concurrency_unique_events = args.concurrency_unique_events or (3000 if args.quick else 6000)
+    args.concurrency_capacity_events = args.concurrency_capacity_events or (2400 if args.quick else 3600)
+    args.concurrency_before_events = args.concurrency_before_events or (1200 if args.quick else 2000)
+    args.concurrency_merged_events = args.concurrency_merged_events or (50_000 if args.quick else 100_000)
+    args.concurrency_mix_events = args.concurrency_mix_events or (60000 if args.quick else 180000)
+    args.concurrency_phase_s = args.concurrency_phase_s or (12 if args.quick else 20)
+    args.concurrency_cap_s = args.concurrency_cap_s or 90
+    args.concurrency_cases = [c.strip() for c in args.concurrency_cases.split(",") if c.strip()]
+    unknown = [c for c in args.concurrency_cases if c not in CONC_CASES]
+    if unknown:
+        ap.error(f"--concurrency-cases: {', '.join(unknown)} (choose from {', '.join(CONC_CASES)})")
+    if args.before_bin and not os.access(args.before_bin, os.X_OK):
+        ap.error(f"--before-bin {args.before_bin}: not an executable")
     bench = Bench(args)
     try:
         report = bench.run()

@@ -120,7 +120,7 @@ void Relay::start_send(uint64_t id) {
   const InputCoordinates& input = work.event.input;
   PartitionSends& partition = partition_sends_[{input.topic, input.partition}];
   ++partition.waiting;
-  if (!partition.held &&
+  if (!partition.held && partition.sends_per_call > 0 &&
       static_cast<double>(partition.waiting) >= options_.max_waiting_calls * partition.sends_per_call) {
     partition.held = true;
     consumer_.hold(input.topic, input.partition, true);
@@ -137,7 +137,9 @@ void Relay::sent(uint64_t id, size_t sends_in_call) {
   if (it == partition_sends_.end()) return;
   PartitionSends& partition = it->second;
   if (partition.waiting > 0) --partition.waiting;
-  partition.sends_per_call += 0.1 * (static_cast<double>(sends_in_call) - partition.sends_per_call);
+  const auto sends = static_cast<double>(sends_in_call);
+  if (partition.sends_per_call == 0 || sends < partition.sends_per_call) partition.sends_per_call = sends;
+  else partition.sends_per_call += 0.1 * (sends - partition.sends_per_call);
   if (partition.held &&
       2 * static_cast<double>(partition.waiting) < options_.max_waiting_calls * partition.sends_per_call) {
     partition.held = false;

@@ -165,7 +165,12 @@ class Relay {
   std::unordered_map<std::string, std::deque<uint64_t>> key_queues_;  // front: the one being sent
   struct PartitionSends {
     size_t waiting = 0;          // in the client, in no call yet
-    double sends_per_call = 1;   // moving average of the calls they went in
+    // The sends its calls carried lately (0: none went yet, no hold): down
+    // at once to a smaller call's, up by a tenth of the difference a send.
+    // A partition of one-off sends is held from its first call on; one
+    // whose sends merge, if an odd send that went alone brought it down,
+    // comes back up with its next calls.
+    double sends_per_call = 0;
     bool held = false;           // read no further (max_waiting_calls)
   };
   std::map<PartitionKey, PartitionSends> partition_sends_;

@@ -47,15 +47,17 @@ TEST_CASE("adaptive concurrency: the limit settles near the simulator's capacity
   RelayOptions options;
   options.partitions = 2;
   options.extra_config = kOneCallPerEvent;
-  options.sim_faults = R"({"latency_ms": 100, "capacity": 6})";
+  // SFMC-like latency: the relay's own pauses (sanitizers, a busy CI
+  // machine) are small beside it.
+  options.sim_faults = R"({"latency_ms": 200, "capacity": 6})";
   RelayUnderTest relay(options);
-  Workload workload(/*events=*/1200, /*keys=*/400, /*partitions=*/2);
+  Workload workload(/*events=*/900, /*keys=*/300, /*partitions=*/2);
   auto ends = produce_workload(relay, workload);
 
-  // Capacity 6 at 100 ms: 60 calls a second.
+  // Capacity 6 at 200 ms: 30 calls a second.
   std::vector<double> settling, at6, at16;
-  run_until_accepted(relay, 120, settling);
-  run_until_accepted(relay, 480, at6);
+  run_until_accepted(relay, 90, settling);
+  run_until_accepted(relay, 360, at6);
   auto stats = relay.sim.stats();
   CHECK(stats.capacity.peak_in_progress == 6);
   CHECK(stats.capacity.refused > 0);  // the relay met the capacity...
@@ -67,10 +69,10 @@ TEST_CASE("adaptive concurrency: the limit settles near the simulator's capacity
   CHECK(median(at6) <= 7);
 
   // More room: the limit finds it.
-  relay.sim.set_faults_json(R"({"latency_ms": 100, "capacity": 16})");
+  relay.sim.set_faults_json(R"({"latency_ms": 200, "capacity": 16})");
   std::vector<double> rising;
-  run_until_accepted(relay, 600, rising);
-  run_until_accepted(relay, 1200, at16);
+  run_until_accepted(relay, 480, rising);
+  run_until_accepted(relay, 900, at16);
 MESSAGE("capacity 6: median limit " << median(at6) << ", " << refused_at6 << " refused of "
                                       << send_requests(stats) << "; capacity 16: median " << median(at16) << ", max "
                                       << *std::max_element(at16.begin(), at16.end()) << ", "

@@ -279,7 +279,7 @@ TEST_CASE("capacity: of 5 concurrent sends with capacity 2, 2 are served and 3 g
   for (std::size_t i = 0; i < sends.size(); ++i) {
     threads.emplace_back([&, i] {
       while (!go.load()) std::this_thread::yield();
-      sends[i] = timed_send(sim.server.port(), token, sms_body("k" + std::to_string(i)));
+      sends[i] = timed_send(sim.server.port(), token, sms_body(std::string("k").append(std::to_string(i))));
     });
   }
   go = true;

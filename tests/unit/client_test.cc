@@ -251,7 +251,7 @@ TEST_CASE("429 with Retry-After: the retry goes out at that second, not before; 
 
 TEST_CASE("429 50200 (temporarily blocked) cuts the concurrency limit; the call goes again soon, costing no attempt") {
   Fixture f(account(), RetryPolicy{2, 100ms, 1000ms, 600s, 10s});
-  for (int i = 0; i < 10; ++i) f.send(sms_one("k" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i) f.send(sms_one(std::string("k").append(std::to_string(i))));
   f.http.answer(test::token_response());
   CHECK(f.http.open.size() == 8);
   const HttpResponse blocked{429, R"({"errorcode":50200,"message":"Your requests are temporarily blocked."})", {}, {}};
@@ -297,7 +297,7 @@ TEST_CASE("429 50200 at a concurrency limit of 1, or with a pinned limit, cools 
 
 TEST_CASE("the concurrency limit shows per account in metrics, and a log line says when it halved or doubled") {
   Fixture f;
-  for (int i = 0; i < 40; ++i) f.send(sms_one("k" + std::to_string(i)));
+  for (int i = 0; i < 40; ++i) f.send(sms_one(std::string("k").append(std::to_string(i))));
   f.http.answer(test::token_response());
   CHECK(f.metric("sfmc_relay_sfmc_concurrency_limit") == 8);
   CHECK(f.metric("sfmc_relay_sfmc_calls_in_flight") == 8);

@@ -279,7 +279,8 @@ TEST_CASE("a merged stream that one call carries does not raise the limit; more 
   CHECK(f.client->concurrency("default").limit() == 1);
   REQUIRE(f.http.open.size() == 1);
   CHECK(f.last().body == batch_body({"k2", "k3"}));
-  for (int i = 4; i <= 7; ++i) f.send(sms("e" + std::to_string(i), {"k" + std::to_string(i)}));
+  for (int i = 4; i <= 7; ++i)
+    f.send(sms(std::string("e").append(std::to_string(i)), {std::string("k").append(std::to_string(i))}));
   f.client->poll();
   f.clock.current += 200ms;
   f.http.answer(accepted({"k2", "k3"}));  // four recipients waited: more than a call of three

@@ -308,9 +308,7 @@ void SfmcClient::dispatch(Account& account, uint64_t id) {
 void SfmcClient::limiter_moved(Account& account) {
   const ConcurrencyLimiter& limiter = account.limiter;
   size_t limit = limiter.limit();
-  account.gauges.limit.Set(static_cast<double>(limit));
-  account.gauges.in_flight.Set(static_cast<double>(limiter.in_flight()));
-  if (auto baseline = limiter.baseline_seconds()) account.gauges.baseline.Set(*baseline);
+  account.gauges.set(limit, limiter.in_flight(), limiter.baseline_seconds());
   if (limit < account.logged_limit * 2 && limit * 2 > account.logged_limit) return;
   // The log line is for big moves; the gauges show every step.
   auto baseline_ms = std::lround(limiter.baseline_seconds().value_or(0) * 1000);
@@ -377,23 +375,20 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     case Verdict::Retryable: break;
   }
 
+  milliseconds delay;
   if (c.blocked && !c.retry_after_s && account.limiter.adaptive() && limit_before > 1) {
     // Too many calls in flight: the limiter has cut the limit; the call
     // goes again soon, behind it. SFMC did nothing with it, so it costs no
     // attempt; the retry budget in time still bounds it.
     std::uniform_int_distribution<int64_t> pick(retry_.blocked_retry.count() / 2, retry_.blocked_retry.count());
-    milliseconds delay(pick(jitter_));
-    if (now + delay - call.first_call > retry_.max_total) return complete(id, OutcomeStatus::Failed, owners);
-    metrics_.retry("blocked");
-    retries_.emplace(now + delay, id);
-    pump_all();
-    return;
-  }
-  milliseconds delay = backoff(++call.failures, c.retry_after_s);
-  if (c.blocked && !c.retry_after_s) delay = std::max(delay, retry_.blocked_cooldown);
-  if (c.throttled && now + delay > account.cooled_until) {
-    account.cooled_until = now + delay;  // the whole account waits
-    metrics_.cooldown(account.config.name);
+    delay = milliseconds(pick(jitter_));
+  } else {
+    delay = backoff(++call.failures, c.retry_after_s);
+    if (c.blocked && !c.retry_after_s) delay = std::max(delay, retry_.blocked_cooldown);
+    if (c.throttled && now + delay > account.cooled_until) {
+      account.cooled_until = now + delay;  // the whole account waits
+      metrics_.cooldown(account.config.name);
+    }
   }
   if (call.failures >= retry_.max_attempts || now + delay - call.first_call > retry_.max_total)
     return complete(id, OutcomeStatus::Failed, owners);

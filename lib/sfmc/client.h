@@ -5,10 +5,10 @@
 // bounded in attempts and in total time.
 //
 // Coalescing: Transactional sends that wait (for room under the account's
-// concurrency limit, a token, the rate limit or a cool-down) are merged with the waiting sends of the
-// same account, channel and request-level fields into one call of the
-// channel's batch route; SFMC's per-recipient answers go back to each send
-// by messageKey. A send that has been tried once keeps its call (a retry
+// concurrency limit, a token, the rate limit or a cool-down) are merged
+// with the waiting sends of the same account, channel and request-level
+// fields into one call of the channel's batch route; SFMC's per-recipient
+// answers go back to each send by messageKey. A send that has been tried once keeps its call (a retry
 // repeats the same request), so nothing joins a send that is retrying.
 #pragma once
 

@@ -18,10 +18,8 @@ StatusClient::StatusClient(const std::map<std::string, AccountConfig>& accounts,
 }
 
 void StatusClient::show(Account& account) {
-  if (!account.gauges) return;
-  account.gauges->limit.Set(static_cast<double>(account.limiter.limit()));
-  account.gauges->in_flight.Set(static_cast<double>(account.limiter.in_flight()));
-  if (auto baseline = account.limiter.baseline_seconds()) account.gauges->baseline.Set(*baseline);
+  if (account.gauges)
+    account.gauges->set(account.limiter.limit(), account.limiter.in_flight(), account.limiter.baseline_seconds());
 }
 
 std::string StatusClient::path(const StatusCheck& check) {

@@ -3,8 +3,8 @@
 // client on purpose: its own transport (so its connections are never the
 // sends'), its own rate limit per account, since SFMC says these routes
 // are "for infrequent verification", and a concurrency limiter per account
-// of its own (the routes have their own throttle), up to max_in_flight. It uses the send client's tokens,
-// through a TokenShelf (the status routes need the scopes sms_read /
+// of its own (the routes have their own throttle), up to max_in_flight. It
+// uses the send client's tokens, through a TokenShelf (the status routes need the scopes sms_read /
 // email_read).
 #pragma once
 

@@ -12,6 +12,7 @@
 #include <array>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,12 @@ class Metrics {
     prometheus::Gauge& limit;
     prometheus::Gauge& in_flight;
     prometheus::Gauge& baseline;
+    // The baseline stays unset until there is one.
+    void set(size_t limit_now, size_t in_flight_now, std::optional<double> baseline_s) {
+      limit.Set(static_cast<double>(limit_now));
+      in_flight.Set(static_cast<double>(in_flight_now));
+      if (baseline_s) baseline.Set(*baseline_s);
+    }
   };
   ConcurrencyGauges concurrency_gauges(const std::string& account, const std::string& calls);
   void assignment_lost() { assignments_lost_.Increment(); }

@@ -496,9 +496,12 @@ TEST_CASE("coalescing: kill -9 while merged calls SFMC has processed wait for th
   const Workload workload(kEvents, kKeys, kPartitions);
   RelayOptions options;
   options.partitions = kPartitions;
-  // Few connections and slow answers: sends wait, and merge.
+  // Few connections and slow answers: sends wait, and merge. The limit is
+  // pinned at the four connections: a learnt one may sit lower (a window
+  // of slow answers cuts it, and a merged stream that fewer calls carry
+  // does not raise it again), and the kill below needs all four in flight.
   options.extra_config = R"("pipeline": {"max_in_flight": )" + std::to_string(kWindow) +
-                         R"(}, "http": {"max_connections": 4})";
+                         R"(}, "http": {"max_connections": 4, "concurrency": 4})";
   const std::string latency = R"({"latency_ms": {"min": 20, "max": 40}, "seed": 7})";
   options.sim_faults = latency;
   RelayUnderTest relay(options);

@@ -34,6 +34,7 @@
 #include "sfmc/status_client.h"
 #include "sfmc/client.h"
 #include "demo.h"
+#include "redrive.h"
 #include "validate.h"
 
 #ifndef SFMC_RELAY_VERSION
@@ -45,6 +46,8 @@ namespace {
 constexpr const char* kUsage = R"(Usage:
   sfmc-relay run --config FILE           consume send events, call SFMC, publish outcomes
   sfmc-relay check-config --config FILE  validate a configuration file and exit
+  sfmc-relay redrive --config FILE [...]  publish dead letters back to their input topic
+                                         (--help for its filters and exit codes)
   sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE or for -);
                                          --schema NAME prints a schema
   sfmc-relay demo --auth-url URL         relay the built-in example events through an
@@ -281,7 +284,11 @@ int main(int argc, char** argv) {
   try {
     sfmc::CurlGlobal curl;
     const std::string& command = args[0];
-    if (command == "run" || command == "check-config") {
+    if (command == "redrive" && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
+      std::cout << sfmc::kRedriveUsage;
+      return args.size() == 1 ? 2 : 0;
+    }
+    if (command == "run" || command == "check-config" || command == "redrive") {
       std::string path = option(args, "--config");
       if (path.empty()) {
         std::cerr << "sfmc-relay " << command << ": --config FILE is required\n" << kUsage;
@@ -298,6 +305,7 @@ int main(int argc, char** argv) {
         std::cout << path << ": OK\n";
         return 0;
       }
+      if (command == "redrive") return sfmc::run_redrive({args.begin() + 1, args.end()}, config, stop);
       log.set_level(config.log_level);
       log.set_masking(config.mask_personal_data);
       return run(config, path, log, stop, reload);

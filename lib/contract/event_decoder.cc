@@ -9,6 +9,7 @@
 
 #include "contract/body_rules.h"
 #include "contract/embedded_schemas.h"
+#include "core/dead_letter.h"
 #include "core/message_keys.h"
 #include "core/pooled_document.h"
 #include "core/operations.h"
@@ -234,8 +235,23 @@ void name_unknown_operation(const std::string& operation, std::vector<ErrorDetai
 
 }  // namespace
 
+namespace {
+
+std::string_view header(const InboundEvent& event, std::string_view name) {
+  for (const auto& h : event.headers)
+    if (h.first == name) return h.second;
+  return {};
+}
+
+}  // namespace
+
+std::string event_identity(const InboundEvent& event) {
+  auto carried = header(event, dead_letter::kEventId);
+  return carried.empty() ? default_event_id(event.input) : std::string(carried);
+}
+
 Decoded EventDecoder::decode(const InboundEvent& event) {
-  InvalidEvent invalid{default_event_id(event.input), {}, "default", {}, {}};
+  InvalidEvent invalid{event_identity(event), {}, "default", {}, {}};
   auto refuse = [&](const char* reason, std::string message) {
     invalid.reason = reason;
     invalid.errors.push_back({std::move(message), "", std::nullopt, {}});
@@ -294,6 +310,7 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   SendRequest request{invalid.id, *operation, invalid.account,
                       op.path_parameter.empty() ? std::string() : string_member(doc, std::string(op.path_parameter).c_str()),
                       std::string(body.GetString(), body.GetSize()), std::nullopt};
+  request.may_have_been_sent = header(event, dead_letter::kRedriveStatus) == "failed";
   if (limits_.prepare_merging) request.mergeable = take_apart(op, doc["body"], request.path_parameter);
   return request;
 }

@@ -51,6 +51,9 @@ class EventDecoder {
 
 // The event id used when the event has none: "topic/partition/offset".
 std::string default_event_id(const InputCoordinates& input);
+// The id of an event without an `id` of its own: the one a dead letter it was
+// redriven from carried (dead_letter::kEventId), else default_event_id.
+std::string event_identity(const InboundEvent& event);
 
 // Byte offset where nesting first exceeds `max_depth`, if it does (strings
 // are skipped, so brackets inside them do not count).

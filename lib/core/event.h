@@ -62,6 +62,9 @@ struct SendRequest {
   std::string body;            // the SFMC JSON body, serialised as received
   std::optional<MergeableSend> mergeable;  // empty: it goes alone
   uint64_t tag = 0;                        // the sender's own, handed back when it is first sent
+  // An earlier delivery of this event may have reached SFMC (a redriven
+  // `failed` event): a 109110 on any of its keys means that one went through.
+  bool may_have_been_sent = false;
 };
 
 enum class OutcomeStatus {

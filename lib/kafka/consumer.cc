@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "kafka/topic_reader.h"
+
 namespace sfmc::kafka {
 
 void Consumer::log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
@@ -294,20 +296,7 @@ void Consumer::accept(Message message) {
     return;
   }
   broker_answered();
-  InboundEvent& event = buffer_.emplace_back();
-  event.input = {rd_kafka_topic_name(message->rkt), message->partition, message->offset};
-  if (message->key) event.key.emplace(static_cast<const char*>(message->key), message->key_len);
-  if (message->payload) event.value.assign(static_cast<const char*>(message->payload), message->len);
-  rd_kafka_timestamp_type_t type;
-  event.timestamp_ms = rd_kafka_message_timestamp(message.get(), &type);
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name;
-    const void* value;
-    size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-      event.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
-  }
+  buffer_.push_back(copy_out(message.get()));
 }
 
 namespace {

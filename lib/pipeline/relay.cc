@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "core/civil_time.h"
+#include "core/dead_letter.h"
 #include "core/delivery.h"
 #include "core/outcome_json.h"
 #include "core/operations.h"
@@ -208,12 +209,19 @@ bool Relay::dead_letter_due(const Work& work) const {
 }
 
 std::vector<std::pair<std::string, std::string>> Relay::dead_letter_headers(const Work& work) {
+  namespace dl = dead_letter;
   const Outcome& outcome = work.outcome;
-  auto headers = work.event.headers;
-  headers.emplace_back("sfmc-relay-status", std::string(to_string(outcome.status)));
-  headers.emplace_back("sfmc-relay-error", outcome.errors.empty() ? std::string() : outcome.errors.front().message);
-  headers.emplace_back("sfmc-relay-event-id", outcome.id);
-  headers.emplace_back("sfmc-relay-input", default_event_id(work.event.input));
+  std::vector<std::pair<std::string, std::string>> headers;
+  // A redriven event that failed again: its earlier letter's headers give way.
+  for (const auto& h : work.event.headers)
+    if (!dl::is_failure_header(h.first) && h.first != dl::kEventId) headers.push_back(h);
+  headers.emplace_back(dl::kStatus, std::string(to_string(outcome.status)));
+  headers.emplace_back(dl::kError, outcome.errors.empty() ? std::string() : outcome.errors.front().message);
+  if (!outcome.errors.empty() && outcome.errors.front().code)
+    headers.emplace_back(dl::kErrorCode, std::to_string(*outcome.errors.front().code));
+  if (outcome.http_status != 0) headers.emplace_back(dl::kHttpStatus, std::to_string(outcome.http_status));
+  headers.emplace_back(dl::kEventId, outcome.id);
+  headers.emplace_back(dl::kInput, default_event_id(work.event.input));
   return headers;
 }
 
@@ -240,6 +248,7 @@ bool Relay::publish_dead_letter(uint64_t id, Work& work) {
                              dead_letter_headers(work), work.event.input)) {
     case kafka::Publisher::Queued::Ok:
       work.dead_letter_queued = true;
+      metrics_.dead_letter(outcome.status);
       consumer_.offsets().expect_another(work.event.input.topic, work.event.input.partition, work.event.input.offset);
       return true;
     case kafka::Publisher::Queued::QueueFull: unpublished_.push_back(id); return false;
@@ -382,6 +391,7 @@ void Relay::release(const PartitionKey& partition) {
                                            work.event.value, dead_letter_headers(work));
       if (queued != kafka::Publisher::Queued::Ok) break;
       work.dead_letter_queued = true;
+      metrics_.dead_letter(outcome.status);
     }
     auto queued = produce_in_transaction(RecordTopic::Outcome, work.event.input, work.event.timestamp_ms,
                                          outcome_key(work), to_json(outcome), work.event.headers);

@@ -328,7 +328,8 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   const size_t limit_before = account.limiter.limit();
   account.limiter.finished(call.ticket, ConcurrencyLimiter::answer_for(response.status));
   limiter_moved(account);
-  // A 109110 on a key derived for the event that owns it means "sent before".
+  // A 109110 on a key derived for the event that owns it, or on any key of an
+  // event that may have been sent before (redriven), means "sent before".
   // Of a merged call: which send each recipient's key belongs to.
   KeyOwners owners;
   if (call.members.size() > 1)
@@ -341,7 +342,7 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
       if (it == owners.end()) return false;
       owner = &call.members[it->second].request;
     }
-    return key.starts_with(derived_key_prefix(owner->id));
+    return owner->may_have_been_sent || key.starts_with(derived_key_prefix(owner->id));
   });
   // No answer, a timeout or a server error: SFMC may have taken the request
   // (a 401 or a 429 says it did not).

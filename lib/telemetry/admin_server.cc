@@ -7,10 +7,33 @@
 
 namespace sfmc {
 
+namespace {
+
+// Why the relay is not ready; empty when it is.
+std::string not_ready_because(const Health& health) {
+  std::string why;
+  if (!health.alive()) why += "loop stalled; ";
+  if (!health.assigned) why += "no partitions assigned yet; ";
+  if (health.assignment_refused) why += "librdkafka refused the partition assignment (see the log); ";
+  if (!health.tokens) why += "no SFMC token yet; ";
+  if (!health.brokers_up) why += "Kafka brokers unreachable; ";
+  return why.empty() ? why : why.substr(0, why.size() - 2);
+}
+
+}  // namespace
+
 AdminServer::AdminServer(prometheus::Registry& registry, Health& health)
-    : registry_(registry), health_(health), server_(std::make_unique<httplib::Server>()) {
+    : registry_(registry),
+      health_(health),
+      ready_(prometheus::BuildGauge()
+                 .Name("sfmc_relay_ready")
+                 .Help("1 while /readyz answers 200 (partitions assigned, tokens held, brokers reachable), else 0")
+                 .Register(registry)
+                 .Add({})),
+      server_(std::make_unique<httplib::Server>()) {
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    ready_.Set(not_ready_because(health_).empty() ? 1 : 0);  // as /readyz would answer now
     response.set_content(prometheus::TextSerializer().Serialize(registry_.Collect()),
                          "text/plain; version=0.0.4; charset=utf-8");
   });
@@ -20,14 +43,9 @@ AdminServer::AdminServer(prometheus::Registry& registry, Health& health)
     response.set_content(alive ? "ok\n" : "the relay loop has not turned for 10 s\n", "text/plain");
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
-    std::string why;
-    if (!health_.alive()) why += "loop stalled; ";
-    if (!health_.assigned) why += "no partitions assigned yet; ";
-    if (health_.assignment_refused) why += "librdkafka refused the partition assignment (see the log); ";
-    if (!health_.tokens) why += "no SFMC token yet; ";
-    if (!health_.brokers_up) why += "Kafka brokers unreachable; ";
+    std::string why = not_ready_because(health_);
     response.status = why.empty() ? 200 : 503;
-    response.set_content(why.empty() ? "ready\n" : "not ready: " + why.substr(0, why.size() - 2) + "\n", "text/plain");
+    response.set_content(why.empty() ? "ready\n" : "not ready: " + why + "\n", "text/plain");
   });
 }
 

@@ -2,6 +2,7 @@
 // loop turns), /readyz (in the group, tokens held, brokers reachable).
 #pragma once
 
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <memory>
@@ -31,6 +32,7 @@ class AdminServer {
  private:
   prometheus::Registry& registry_;
   Health& health_;
+  prometheus::Gauge& ready_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

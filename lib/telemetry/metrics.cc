@@ -36,6 +36,12 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                            .Name("sfmc_relay_outcomes_total")
                            .Help("Outcomes published, by operation and status")
                            .Register(registry)),
+      dead_letters_family_(prometheus::BuildCounter()
+                               .Name("sfmc_relay_dead_letters_total")
+                               .Help("Events written to the dead-letter topic, by status (invalid, failed)")
+                               .Register(registry)),
+      dead_invalid_(dead_letters_family_.Add({{"status", "invalid"}})),
+      dead_failed_(dead_letters_family_.Add({{"status", "failed"}})),
       retries_family_(prometheus::BuildCounter()
                           .Name("sfmc_relay_retries_total")
                           .Help("Send attempts scheduled again, by reason")
@@ -140,6 +146,23 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
   for (auto op : {Operation::TransactionalSmsSend, Operation::TransactionalSmsSendOne, Operation::TransactionalEmailSend})
     batch_recipients_[static_cast<size_t>(op)] =
         &recipients.Add({{"operation", std::string(info(op).name)}}, kRecipientBuckets);
+  // The label values known in advance exist at 0 from the start: a rate()
+  // then sees the first event (a series born at 1 shows no increase), and the
+  // dashboard and alerts (helm/sfmc-relay/files/) find every family on the
+  // first scrape.
+  for (const char* reason : {"not_json", "too_large", "too_deep", "envelope", "body", "rule", "account"})
+    cache_[std::string("invalid|") + reason] = &invalid_family_.Add({{"reason", reason}});
+  for (const char* reason : {"throttled", "blocked", "server_error", "network", "unauthorized"})
+    cache_[std::string("retry|") + reason] = &retries_family_.Add({{"reason", reason}});
+  for (auto status : {OutcomeStatus::Accepted, OutcomeStatus::PartiallyAccepted, OutcomeStatus::Invalid,
+                      OutcomeStatus::Rejected, OutcomeStatus::Failed}) {
+    std::string s(to_string(status));
+    for (const auto& op : kOperations) {
+      std::string name(op.name);
+      cache_["outcome|" + name + "|" + s] = &outcomes_family_.Add({{"operation", name}, {"status", s}});
+    }
+  }
+  cache_["outcome|unknown|invalid"] = &outcomes_family_.Add({{"operation", "unknown"}, {"status", "invalid"}});
   prometheus::BuildGauge()
       .Name("sfmc_relay_build_info")
       .Help("Version of the running sfmc-relay")
@@ -190,6 +213,11 @@ void Metrics::cooldown(const std::string& account) {
 
 Metrics::ConcurrencyGauges Metrics::concurrency_gauges(const std::string& account, const std::string& calls) {
   prometheus::Labels labels{{"account", account}, {"calls", calls}};
+  // Each account's sends ask once, at start-up: its cool-down count starts at 0 (see above).
+  if (calls == "send") {
+    auto& cooldowns = cache_["cooldown|" + account];
+    if (!cooldowns) cooldowns = &cooldowns_family_.Add({{"account", account}});
+  }
   return {concurrency_limit_family_.Add(labels), calls_in_flight_family_.Add(labels),
           latency_baseline_family_.Add(labels)};
 }

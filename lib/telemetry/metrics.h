@@ -32,12 +32,15 @@ class Metrics {
   // `events` events (more than one: merged).
   void batch(Operation route, size_t recipients, size_t events);
   void outcome(std::string_view operation, OutcomeStatus status);
+  // An invalid or failed event written to the dead-letter topic.
+  void dead_letter(OutcomeStatus status) { (status == OutcomeStatus::Invalid ? dead_invalid_ : dead_failed_).Increment(); }
   // reason: throttled, blocked, server_error, network, unauthorized
   void retry(const std::string& reason);
   void token_request(bool ok) { (ok ? token_ok_ : token_error_).Increment(); }
   void cooldown(const std::string& account);
   // An account's concurrency limit, its calls in flight and its latency
-  // baseline, for its sends or its status lookups (`calls`).
+  // baseline, for its sends or its status lookups (`calls`). The sends' call
+  // (once per account, at start-up) also creates its cool-down count at 0.
   struct ConcurrencyGauges {
     prometheus::Gauge& limit;
     prometheus::Gauge& in_flight;
@@ -76,6 +79,9 @@ class Metrics {
   std::array<prometheus::Histogram*, 5> batch_recipients_{};  // by Operation
   prometheus::Counter& coalesced_events_;
   prometheus::Family<prometheus::Counter>& outcomes_family_;
+  prometheus::Family<prometheus::Counter>& dead_letters_family_;
+  prometheus::Counter& dead_invalid_;
+  prometheus::Counter& dead_failed_;
   prometheus::Family<prometheus::Counter>& retries_family_;
   prometheus::Family<prometheus::Counter>& token_family_;
   prometheus::Counter& token_ok_;

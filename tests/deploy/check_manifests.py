@@ -7,14 +7,15 @@ Every document is checked against a schema, offline:
 - core kinds with kubernetes-validate (the Kubernetes OpenAPI schemas it
   bundles, strict: unknown fields are errors), for each version in
   K8S_VERSIONS;
-- ScaledObject (keda.sh/v1alpha1) and ServiceMonitor (monitoring.coreos.com/v1)
-  with the cloudcoil models generated from the KEDA and Prometheus Operator
-  CRDs: the document must parse and survive a round trip unchanged (a field
+- ScaledObject (keda.sh/v1alpha1), ServiceMonitor and PrometheusRule
+  (monitoring.coreos.com/v1) with the cloudcoil models generated from the KEDA
+  and Prometheus Operator CRDs: the document must parse and survive a round trip unchanged (a field
   the CRD does not know, or a value of the wrong type, changes it);
 - a kind with no schema is an error.
 Then what the chart promises is checked (probes, security context, grace
 period, config checksum, admin.listen, the config against
-schemas/config.schema.json, ...).
+schemas/config.schema.json, the dashboard ConfigMap and the PrometheusRule
+carrying helm/sfmc-relay/files/ as they are, ...).
 """
 
 import hashlib
@@ -26,14 +27,16 @@ import jsonschema
 import kubernetes_validate
 import yaml
 from cloudcoil.models.keda.v1alpha1 import ScaledObject
-from cloudcoil.models.prometheus_operator.v1 import ServiceMonitor
+from cloudcoil.models.prometheus_operator.v1 import PrometheusRule, ServiceMonitor
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 
 K8S_VERSIONS = os.environ.get("K8S_VERSIONS", "1.25.0 1.37.0").split()
 CRD_MODELS = {
     ("keda.sh/v1alpha1", "ScaledObject"): ScaledObject,
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ServiceMonitor,
+    ("monitoring.coreos.com/v1", "PrometheusRule"): PrometheusRule,
 }
+CHART_FILES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "helm", "sfmc-relay", "files")
 
 failures = []
 
@@ -98,13 +101,17 @@ def check_chart(name, docs, config_schema):
         by_kind.setdefault(doc["kind"], []).append(doc)
     where = name
 
-    missing = [kind for kind in ("Deployment", "ConfigMap") if len(by_kind.get(kind, [])) != 1]
-    for kind in missing:
-        fail(where, f"expected one {kind}, found {len(by_kind.get(kind, []))}")
+    # The relay's configuration, and perhaps the dashboard's ConfigMap.
+    configs = [c for c in by_kind.get("ConfigMap", []) if "config.json" in c.get("data", {})]
+    dashboards = [c for c in by_kind.get("ConfigMap", []) if c not in configs]
+    missing = [(kind, len(found)) for kind, found in (("Deployment", by_kind.get("Deployment", [])),
+                                                       ("ConfigMap with config.json", configs)) if len(found) != 1]
+    for kind, count in missing:
+        fail(where, f"expected one {kind}, found {count}")
     if missing:
         return
     deployment = by_kind["Deployment"][0]
-    configmap = by_kind["ConfigMap"][0]
+    configmap = configs[0]
     pod = deployment["spec"]["template"]
     spec = pod["spec"]
     container = container_of(deployment)
@@ -172,6 +179,21 @@ def check_chart(name, docs, config_schema):
     for monitor in by_kind.get("ServiceMonitor", []):
         if [e.get("port") for e in monitor["spec"]["endpoints"]] != ["http-metrics"]:
             fail(where, "ServiceMonitor does not scrape port http-metrics")
+
+    # Monitoring: the dashboard as files/ has it, for Grafana's sidecar; the
+    # rules as files/ has them (check-deploy compares the groups exactly).
+    with open(os.path.join(CHART_FILES, "grafana-dashboard.json")) as f:
+        dashboard = json.load(f)
+    for cm in dashboards:
+        files = cm.get("data", {})
+        if list(files) != ["sfmc-relay.json"] or json.loads(files["sfmc-relay.json"]) != dashboard:
+            fail(where, f"ConfigMap {cm['metadata']['name']} is not the dashboard of files/grafana-dashboard.json")
+        if not any(k.startswith("grafana") for k in cm["metadata"].get("labels", {})):
+            fail(where, f"dashboard ConfigMap has no label for Grafana's sidecar: {cm['metadata'].get('labels')}")
+    for rule in by_kind.get("PrometheusRule", []):
+        alerts = [r.get("alert") for g in rule["spec"]["groups"] for r in g["rules"]]
+        if not alerts or not all(alerts):
+            fail(where, f"PrometheusRule has rules other than alerts, or none: {alerts}")
 
     # Autoscaling: at most one autoscaler; then the Deployment leaves replicas to it.
     scalers = by_kind.get("HorizontalPodAutoscaler", []) + by_kind.get("ScaledObject", [])

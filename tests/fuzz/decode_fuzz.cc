@@ -215,7 +215,7 @@ void check_send_request(Harness& harness, const sfmc::InboundEvent& event, const
   check(string_member(doc, "operation") == op.name, "SendRequest.operation is not the event's", op.name);
 
   std::string id = string_member(doc, "id");
-  check(request.id == (id.empty() ? sfmc::default_event_id(event.input) : id), "SendRequest.id is wrong", request.id);
+  check(request.id == (id.empty() ? sfmc::event_identity(event) : id), "SendRequest.id is wrong", request.id);
   std::string account = string_member(doc, "account");
   check(request.account == (account.empty() ? "default" : account), "SendRequest.account is wrong", request.account);
   std::string path =

@@ -1,8 +1,11 @@
 // Operating it: the admin endpoint scraped during a real run and parsed by
-// Prometheus' own Python parser; readiness follows the group join.
+// Prometheus' own Python parser; readiness follows the group join; and every
+// metric the chart's dashboard and alert rules use is on the page
+// (tests/ops/check-ops --metrics-only), so a renamed metric fails here.
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -37,11 +40,31 @@ double sample(const rapidjson::Document& samples, const std::string& name) {
   return it == samples.MemberEnd() ? 0 : it->value.GetDouble();
 }
 
+// Runs `command`; its exit status (-1: it could not run) and output.
+std::pair<int, std::string> run(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, output};
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;) output.append(buffer, n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
 }  // namespace
 
-TEST_CASE("/readyz flips only after the group join; /metrics adds up to the events sent") {
+TEST_CASE("/readyz flips only after the group join; /metrics adds up to the events sent and has every metric the "
+          "dashboard and the alerts use") {
+  // Dead letters and the status follow-up on, so that their metrics are
+  // exported too (a single look, soon after the send).
+  const std::string delivery = unique_name("delivery"), followup = unique_name("status-checks");
+  create_topic(broker_bootstrap(), delivery, 1);
+  create_topic(broker_bootstrap(), followup, 1);
   RelayOptions options;
   options.input_later = true;  // nothing to join yet
+  options.dead_letters = true;
+  options.extra_config = R"("status": {"topic": ")" + delivery + R"(", "followup_topic": ")" + followup +
+                         R"(", "schedule_ms": [200], "max_requests_per_second": 0})";
   RelayUnderTest relay(options);
   httplib::Client admin("127.0.0.1", relay.admin_port());
 
@@ -57,6 +80,11 @@ TEST_CASE("/readyz flips only after the group join; /metrics adds up to the even
   REQUIRE(early);
   CHECK(early->status == 503);
   CHECK(early->body.find("no partitions assigned yet") != std::string::npos);
+  auto early_page = admin.Get("/metrics");
+  REQUIRE(early_page);
+  auto early_samples = parse_with_prometheus_client(early_page->body);
+  REQUIRE(early_samples.HasMember(R"(sfmc_relay_ready{})"));
+  CHECK(sample(early_samples, R"(sfmc_relay_ready{})") == 0);
 
   relay.create_input();
   deadline = std::chrono::steady_clock::now() + 60s;
@@ -101,6 +129,32 @@ TEST_CASE("/readyz flips only after the group join; /metrics adds up to the even
   CHECK(sample(samples, R"(sfmc_relay_end_to_end_seconds_count{})") == valid + invalid);
   CHECK(sample(samples, R"(sfmc_relay_in_flight_events{})") == 0);
   CHECK(sample(samples, R"(sfmc_relay_build_info{version="0.1.0"})") == 1);
+  CHECK(sample(samples, R"(sfmc_relay_dead_letters_total{status="invalid"})") == invalid);
+  CHECK(sample(samples, R"(sfmc_relay_ready{})") == 1);
+
+  // The status follow-up's first looks and librdkafka's first statistics
+  // (every 5 s) come later: scrape until both are on the page, then check
+  // the dashboard's and the rules' metric names against it.
+  std::string page;
+  auto has = [&](const char* name) { return page.find(std::string("\n") + name + "{") != std::string::npos; };
+  deadline = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    auto response = admin.Get("/metrics");
+    REQUIRE(response);
+    page = response->body;
+    if ((has("sfmc_relay_delivery_states_total") && has("sfmc_relay_consumer_lag")) ||
+        std::chrono::steady_clock::now() >= deadline)
+      break;
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(has("sfmc_relay_delivery_states_total"));
+  CHECK(has("sfmc_relay_consumer_lag"));
+  auto scrape = std::filesystem::temp_directory_path() / (unique_name("scrape") + ".txt");
+  std::ofstream(scrape) << page;
+  const auto checked = run(std::string(SFMC_TESTS_DIR) + "/ops/check-ops --metrics-only " + scrape.string());
+  INFO("tests/ops/check-ops --metrics-only " << scrape.string() << ":\n" << checked.second);
+  CHECK(checked.first == 0);
+  if (checked.first == 0) std::filesystem::remove(scrape);  // else kept, to look at
 
   relay.daemon().signal(SIGTERM);
   CHECK(relay.daemon().wait(30s) == 0);

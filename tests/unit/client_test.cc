@@ -358,6 +358,24 @@ TEST_CASE("a retry that meets 109110 for its own key is accepted") {
   CHECK(f.results[0].message_keys == std::vector<std::string>{"key/1"});
 }
 
+TEST_CASE("a redriven failed event that meets 109110 on its first try, on a producer's key, is accepted") {
+  for (bool redriven_failed : {true, false}) {
+    Fixture f;
+    SendRequest request = sms_one();
+    request.may_have_been_sent = redriven_failed;
+    f.send(request);
+    f.http.answer(test::token_response());
+    f.http.answer({202,
+                   R"({"requestId":"r1","errorcode":109001,"responses":[{"messageKey":"key/1","errorcode":109110,"message":"MCMS_UTM_Validation_DuplicateMessageKey: messageKey reused within the past 2 days"}]})",
+                   {},
+                   {}});
+    REQUIRE(f.results.size() == 1);
+    CHECK_MESSAGE(f.results[0].status == (redriven_failed ? OutcomeStatus::Accepted : OutcomeStatus::Rejected),
+                  redriven_failed);
+    CHECK(f.results[0].attempts == 1);
+  }
+}
+
 TEST_CASE("the rate limit spaces sends of an account") {
   Fixture f(account(2, 1));
   for (int i = 0; i < 4; ++i) f.send();

@@ -41,6 +41,32 @@ TEST_CASE("defaults: id from the input coordinates, account 'default'") {
   CHECK(request->account == "default");
 }
 
+TEST_CASE("a redriven event keeps the id its dead letter carried; a failed one may have been sent") {
+  EventDecoder decoder;
+  auto e = event(R"({"operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"15555551234"}]}})");
+  e.headers = {{"sfmc-relay-event-id", "sends/0/7"}, {"sfmc-relay-redrive-of", "dead/0/3"},
+               {"sfmc-relay-redrive-status", "failed"}};
+  auto decoded = decoder.decode(e);
+  auto* request = std::get_if<SendRequest>(&decoded);
+  REQUIRE(request != nullptr);
+  CHECK(request->id == "sends/0/7");
+  CHECK(request->may_have_been_sent);
+  CHECK(request->body.find(derived_key_prefix("sends/0/7")) != std::string::npos);
+
+  e.headers = {{"sfmc-relay-event-id", "sends/0/7"}, {"sfmc-relay-redrive-status", "invalid"}};
+  decoded = decoder.decode(e);
+  request = std::get_if<SendRequest>(&decoded);
+  REQUIRE(request != nullptr);
+  CHECK_FALSE(request->may_have_been_sent);
+
+  // An event's own id wins.
+  e.value = R"({"id":"mine","operation":"transactional.sms.send","body":{"definitionKey":"d","recipients":[{"to":"15555551234"}]}})";
+  decoded = decoder.decode(e);
+  request = std::get_if<SendRequest>(&decoded);
+  REQUIRE(request != nullptr);
+  CHECK(request->id == "mine");
+}
+
 TEST_CASE("a value that is not JSON is invalid with the parser's reason and position") {
   EventDecoder decoder;
   auto decoded = decoder.decode(event("not json"));

@@ -107,7 +107,7 @@ std::vector<sfmc::sim::RecordedRequest> sends_since(const RelayUnderTest& relay,
 // holds none back), in this order, to partition 0.
 void produce_events(const RelayUnderTest& relay, const std::vector<std::pair<std::string, std::string>>& events) {
   std::vector<OutgoingRecord> records;
-  for (const auto& [key, value] : events) records.push_back({key, value, 0});
+  for (const auto& [key, value] : events) records.push_back({key, value, 0, {}});
   produce_all(relay.bootstrap, relay.input, records);
 }
 

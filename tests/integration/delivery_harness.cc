@@ -40,7 +40,8 @@ std::vector<OutgoingRecord> Workload::records() const {
                    R"({"operation":"transactional.sms.send","id":")" + id(i) +
                        R"(","body":{"definitionKey":"order-shipped","recipients":[{"contactKey":"c)" +
                        std::to_string(key_of(i)) + R"(","to":"15555550123"}]}})",
-                   partition_of(i)});
+                   partition_of(i),
+                   {}});
   return out;
 }
 

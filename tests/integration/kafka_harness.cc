@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "kafka/handles.h"
+#include "kafka/topic_reader.h"
 
 namespace sfmc::test {
 
@@ -167,12 +168,19 @@ void produce_all(const std::string& bootstrap, const std::string& topic, const s
                                                                           {"queue.buffering.max.messages", "1000000"}}));
   for (const auto& record : records) {
     const auto& key = record.key;
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(record.headers.size());
+    for (const auto& [name, value] : record.headers)
+      rd_kafka_header_add(headers, name.data(), static_cast<ssize_t>(name.size()), value.data(),
+                          static_cast<ssize_t>(value.size()));
     auto err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
                                  RD_KAFKA_V_PARTITION(record.partition < 0 ? RD_KAFKA_PARTITION_UA : record.partition),
                                  RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
                                  RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-    if (err) throw std::runtime_error(std::string("produce_all: ") + rd_kafka_err2str(err));
+                                 RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err) {
+      rd_kafka_headers_destroy(headers);  // the producer took them only on success
+      throw std::runtime_error(std::string("produce_all: ") + rd_kafka_err2str(err));
+    }
     rd_kafka_poll(producer.get(), 0);
   }
   if (rd_kafka_flush(producer.get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR || rd_kafka_outq_len(producer.get()) != 0)
@@ -258,6 +266,7 @@ std::vector<Record> read_to_end(const std::string& bootstrap, const std::string&
     r.value.assign(static_cast<const char*>(m->payload), m->len);
     r.partition = m->partition;
     r.offset = m->offset;
+    r.headers = kafka::copy_out(m.get()).headers;
     if (m->offset + 1 == ends[static_cast<size_t>(m->partition)] && !finished[static_cast<size_t>(m->partition)]) {
       finished[static_cast<size_t>(m->partition)] = true;
       --unfinished;

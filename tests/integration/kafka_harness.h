@@ -52,6 +52,7 @@ struct OutgoingRecord {
   std::optional<std::string> key;
   std::string value;
   int partition = -1;  // -1: the partitioner picks
+  HeaderList headers;
 };
 void produce_all(const std::string& bootstrap, const std::string& topic, const std::vector<OutgoingRecord>& records);
 

@@ -13,7 +13,7 @@ extern char** environ;
 namespace sfmc::test {
 
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args,
-                           const std::vector<std::string>& extra_env, const std::string& log_file) {
+                           const std::vector<std::string>& extra_env, const std::string& log_file, bool stdout_too) {
   std::vector<std::string> argv_storage{program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -26,8 +26,10 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
   envp.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (!log_file.empty())
+  if (!log_file.empty()) {
     posix_spawn_file_actions_addopen(&actions, 2, log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (stdout_too) posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  }
   int rc = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + program);

@@ -13,9 +13,10 @@ namespace sfmc::test {
 
 class ChildProcess {
  public:
-  // `log_file`: where the child's stderr goes (empty: inherited).
+  // `log_file`: where the child's stderr goes (empty: inherited), and its
+  // stdout too with `stdout_too`.
   ChildProcess(const std::string& program, const std::vector<std::string>& args,
-               const std::vector<std::string>& extra_env, const std::string& log_file = {});
+               const std::vector<std::string>& extra_env, const std::string& log_file = {}, bool stdout_too = false);
   ~ChildProcess();  // SIGKILLs a child still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

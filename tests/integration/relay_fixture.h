@@ -44,6 +44,8 @@ class RelayUnderTest {
   std::string log() const;          // every daemon's stderr so far
   std::string log(size_t i) const;  // daemon i's stderr so far
   void create_input() { create_topic(bootstrap, input, options_.partitions); }
+  std::filesystem::path config_path() const { return dir_ / "config.json"; }
+  std::filesystem::path dir() const { return dir_; }
   // Daemon i's admin port, from its "started" log line.
   int admin_port(size_t i = 0) const;
 

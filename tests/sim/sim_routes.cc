@@ -35,7 +35,7 @@ std::string requests_json(const std::vector<RecordedRequest>& requests) {
     out.str_field("query", request.query).key("headers").begin_object();
     for (const auto& [name, value] : request.headers) out.str_field(name, value);
     out.end_object().str_field("body", request.body).str_field("time", iso8601(request.time));
-    out.int_field("status", request.status).end_object();
+    out.int_field("status", request.status).str_field("response", request.response).end_object();
   }
   return out.end_array().text();
 }

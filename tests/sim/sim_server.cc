@@ -156,6 +156,7 @@ class SimServer::Impl {
     // returns by whatever path, just before httplib writes the reply: a
     // client that has read its response always finds the place free again.
     std::optional<CapacityGate::Permit> permit;
+    std::string processed;  // what a partial fault cut short
     const bool send = !match.refusal && router_.scope(match.route) == FaultScope::kSend;
     if (send) permit = faults_.capacity().try_enter(std::chrono::steady_clock::now());
     if (match.refusal) {
@@ -171,7 +172,8 @@ class SimServer::Impl {
         stats_.count_fault("latency");
         stop_.sleep_for(decision.delay);
       }
-      reply = decision.action ? inject(*decision.action, decision, match, request) : router_.run(match, request);
+      reply = decision.action ? inject(*decision.action, decision, match, request, processed)
+                              : router_.run(match, request);
     }
     const int status = reply ? reply->status : 0;
     if (reply) {
@@ -183,14 +185,14 @@ class SimServer::Impl {
     }
     if (is_inspection(request)) return;
     stats_.count_request(match.refusal ? stats_.unmatched_route() : match.route, status);
-    if (log_.enabled() || options_.on_request) record(request, status);
+    if (log_.enabled() || options_.on_request) record(request, status, reply ? reply->body : processed);
   }
 
   // The reply a fault answers with, or nullopt when it ended the connection
   // without one. "reset" and "timeout" drop the request unprocessed;
   // "partial" processes it, so the client cannot know whether it counted.
   std::optional<Reply> inject(const FaultAction& action, const FaultDecision& decision, const Router::Match& match,
-                              const httplib::Request& request) {
+                              const httplib::Request& request, std::string& processed) {
     stats_.count_fault(fault_name(action));
     if (fault_status(action) != 0) return fault_reply(action, decision.retry_after_s);
     const int socket = find_request_socket(request.remote_addr, request.remote_port, request.local_port);
@@ -202,7 +204,9 @@ class SimServer::Impl {
         close_connection(socket);
         break;
       default: {  // kPartial
-        send_all(socket, partial_response(router_.run(match, request), kJsonContentType));
+        Reply whole = router_.run(match, request);
+        processed = whole.body;
+        send_all(socket, partial_response(whole, kJsonContentType));
         if (decision.partial_stalls) stop_.wait_for_peer_close(socket, decision.stall);
         close_connection(socket);
         break;
@@ -211,7 +215,7 @@ class SimServer::Impl {
     return std::nullopt;
   }
 
-  void record(const httplib::Request& request, int status) {
+  void record(const httplib::Request& request, int status, const std::string& answer) {
     RecordedRequest recorded;
     recorded.method = request.method;
     const std::string_view target = request.target;
@@ -226,6 +230,7 @@ class SimServer::Impl {
     recorded.body = request.body;
     recorded.time = clock_();
     recorded.status = status;
+    recorded.response = answer;
     if (options_.on_request) options_.on_request(recorded);
     log_.append(std::move(recorded));
   }

@@ -32,6 +32,9 @@ struct RecordedRequest {
   std::string body;
   TimePoint time;   // when the request was handled
   int status = 0;   // the status the simulator answered with; 0: none (an injected reset, partial or timeout)
+  // The body it answered with; for a partial fault, the whole body of the
+  // processed request, of which the client got half.
+  std::string response;
 };
 
 // Called after each recorded (non-/_sim/) request, on a server thread, so it

@@ -18,7 +18,7 @@ const char* const kRedriveUsage = R"(Usage: sfmc-relay redrive --config FILE [op
   Publishes dead letters (kafka.dead_letter_topic) back to the topic each was read from,
   as they came, with the event's identity; records and the redrive group's positions
   go in one Kafka transaction, so a redrive run again publishes nothing twice.
-  --status S          invalid or failed (default: failed)
+  --status S          failed, rejected or invalid (default: failed)
   --error-code N      SFMC error code (e.g. 50200) or SFMC's HTTP status (e.g. 503)
   --operation OP      the event's operation, e.g. transactional.sms.send
   --account NAME      the event's account
@@ -95,7 +95,8 @@ Command parse(const std::vector<std::string>& args, const RelayConfig& config) {
     if (flag == "--config") {
     } else if (flag == "--status") {
       for (const auto& s : split(value)) {
-        if (s != "failed" && s != "invalid") throw Usage("--status is failed or invalid, not '" + s + "'");
+        if (s != "failed" && s != "rejected" && s != "invalid")
+          throw Usage("--status is failed, rejected or invalid, not '" + s + "'");
         filter.statuses.insert(s);
       }
     } else if (flag == "--error-code") {
@@ -211,9 +212,13 @@ int run_redrive(const std::vector<std::string>& args, const RelayConfig& config,
         std::cout << "nothing to redrive: " << from << " holds no record past the positions of group " << command.group
                   << "\n";
       } else {
+        uint64_t passed = p.read - p.chosen - p.not_dead_letters;
         std::cout << "published " << grouped(p.published) << " of " << grouped(p.read) << " dead letters read from "
                   << from << " " << where << " in " << timing << " (" << rate(p.read) << " records/s), group "
-                  << command.group << skipped << (result == Redrive::Result::Stopped ? "; interrupted" : "") << "\n";
+                  << command.group
+                  << (passed == 0 ? std::string()
+                                  : "; " + grouped(passed) + " that did not match passed over (a new --group reads them again)")
+                  << skipped << (result == Redrive::Result::Stopped ? "; interrupted" : "") << "\n";
       }
       return result == Redrive::Result::Stopped ? 130 : 0;
     case Redrive::Result::NothingChosen:

@@ -1,4 +1,4 @@
-// The headers of a dead letter (an invalid or failed event, written as it
+// The headers of a dead letter (an invalid, rejected or failed event, written as it
 // came to kafka.dead_letter_topic) and of an event redriven from one
 // (`sfmc-relay redrive`). The names are part of the product's interface.
 #pragma once
@@ -8,7 +8,7 @@
 namespace sfmc::dead_letter {
 
 // Written beside the event's own headers when it is dead-lettered.
-inline constexpr std::string_view kStatus = "sfmc-relay-status";          // invalid | failed
+inline constexpr std::string_view kStatus = "sfmc-relay-status";          // invalid | rejected | failed
 inline constexpr std::string_view kError = "sfmc-relay-error";            // the first error's message
 inline constexpr std::string_view kErrorCode = "sfmc-relay-error-code";   // its SFMC error code, when known
 inline constexpr std::string_view kHttpStatus = "sfmc-relay-http-status"; // SFMC's last answer, when there was one

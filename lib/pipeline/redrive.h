@@ -25,7 +25,7 @@ namespace sfmc {
 
 // What a dead letter's headers and value say about it.
 struct DeadLetter {
-  std::string status;  // invalid | failed
+  std::string status;  // invalid | rejected | failed
   std::string error;   // the first error's message
   std::optional<int64_t> error_code;
   std::optional<int64_t> http_status;

@@ -200,11 +200,14 @@ void Relay::publish(uint64_t id) {
   }
 }
 
-// Invalid and failed events go, as they came (value, key, headers), to the
+// Invalid, rejected and failed events go, as they came (value, key, headers), to the
 // dead-letter topic with headers saying why. Returns false when the outcome
 // must wait (queue full) or cannot be written.
 bool Relay::dead_letter_due(const Work& work) const {
-  bool wanted = work.outcome.status == OutcomeStatus::Invalid || work.outcome.status == OutcomeStatus::Failed;
+  // Not delivered: wrong, refused by SFMC (an inactive definition, revoked
+  // rights: a redrive once fixed), or failed past the retry budget.
+  const OutcomeStatus status = work.outcome.status;
+  bool wanted = status == OutcomeStatus::Invalid || status == OutcomeStatus::Rejected || status == OutcomeStatus::Failed;
   return !options_.dead_letter_topic.empty() && wanted && !work.dead_letter_queued;
 }
 

@@ -39,7 +39,7 @@ enum class Ordering {
 
 struct RelayOptions {
   std::string outcome_topic;
-  std::string dead_letter_topic;  // empty: none; else gets invalid and failed events
+  std::string dead_letter_topic;  // empty: none; else gets invalid, rejected and failed events
   // Events consumed and not yet covered by a confirmed commit (so at most
   // this many are delivered again after a crash).
   // Coalescing needs rate x SFMC latency of them, and more: an event behind

@@ -38,9 +38,10 @@ Metrics::Metrics(prometheus::Registry& registry, std::string_view version)
                            .Register(registry)),
       dead_letters_family_(prometheus::BuildCounter()
                                .Name("sfmc_relay_dead_letters_total")
-                               .Help("Events written to the dead-letter topic, by status (invalid, failed)")
+                               .Help("Events written to the dead-letter topic, by status (invalid, rejected, failed)")
                                .Register(registry)),
       dead_invalid_(dead_letters_family_.Add({{"status", "invalid"}})),
+      dead_rejected_(dead_letters_family_.Add({{"status", "rejected"}})),
       dead_failed_(dead_letters_family_.Add({{"status", "failed"}})),
       retries_family_(prometheus::BuildCounter()
                           .Name("sfmc_relay_retries_total")

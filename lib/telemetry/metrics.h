@@ -32,8 +32,11 @@ class Metrics {
   // `events` events (more than one: merged).
   void batch(Operation route, size_t recipients, size_t events);
   void outcome(std::string_view operation, OutcomeStatus status);
-  // An invalid or failed event written to the dead-letter topic.
-  void dead_letter(OutcomeStatus status) { (status == OutcomeStatus::Invalid ? dead_invalid_ : dead_failed_).Increment(); }
+  // An invalid, rejected or failed event written to the dead-letter topic.
+  void dead_letter(OutcomeStatus status) {
+    (status == OutcomeStatus::Invalid ? dead_invalid_ : status == OutcomeStatus::Rejected ? dead_rejected_ : dead_failed_)
+        .Increment();
+  }
   // reason: throttled, blocked, server_error, network, unauthorized
   void retry(const std::string& reason);
   void token_request(bool ok) { (ok ? token_ok_ : token_error_).Increment(); }
@@ -81,6 +84,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& outcomes_family_;
   prometheus::Family<prometheus::Counter>& dead_letters_family_;
   prometheus::Counter& dead_invalid_;
+  prometheus::Counter& dead_rejected_;
   prometheus::Counter& dead_failed_;
   prometheus::Family<prometheus::Counter>& retries_family_;
   prometheus::Family<prometheus::Counter>& token_family_;

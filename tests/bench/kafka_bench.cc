@@ -2,7 +2,7 @@
 //
 //   kafka_bench topics      --bootstrap B NAME:PARTITIONS...
 //   kafka_bench produce     --bootstrap B --topic T --count N [--rate R] [--run ID] [--keys K]
-//                           [--kind merge|unique|mix] [--mix-every N]
+//                           [--kind merge|unique|mix] [--mix-every N] [--dead-letters INPUT]
 //   kafka_bench bodies      --count N [--run ID] [--keys K] [--events 1] [--kind merge|unique|mix]
 //   kafka_bench passthrough --bootstrap B --input T --output T --group G --count N
 //                           [--max-in-flight W] [--outcome-bytes S]
@@ -301,6 +301,9 @@ int cmd_produce(const Args& args) {
   const int64_t keys = args.number("keys", 20000);
   const Kind kind = parse_kind(args.get("kind", "merge"));
   const int64_t mix_every = std::max<int64_t>(2, args.number("mix-every", 2));
+  // --dead-letters INPUT: each event as the relay dead-letters one read from
+  // INPUT (failed after 429 50200), for `sfmc-relay redrive`.
+  const std::string letters_of = args.get("dead-letters", "-");
   ProduceStats stats;
   Kafka rk = make_client(RD_KAFKA_PRODUCER,
                          {{"bootstrap.servers", args.get("bootstrap")},
@@ -340,12 +343,25 @@ int cmd_produce(const Args& args) {
     int64_t ts = wall_ms();
     std::string ts_text = std::to_string(ts);
     for (;;) {
+      rd_kafka_headers_t* headers = rd_kafka_headers_new(8);
+      rd_kafka_header_add(headers, "traceparent", -1, e.traceparent.data(), static_cast<ssize_t>(e.traceparent.size()));
+      rd_kafka_header_add(headers, "bench-event-ms", -1, ts_text.data(), static_cast<ssize_t>(ts_text.size()));
+      if (letters_of != "-") {
+        const std::string input = std::string(letters_of).append("/0/").append(std::to_string(i));
+        for (const auto& [name, value] : {std::pair<const char*, std::string>{"sfmc-relay-status", "failed"},
+                                          {"sfmc-relay-error", "Your requests are temporarily blocked."},
+                                          {"sfmc-relay-error-code", "50200"},
+                                          {"sfmc-relay-http-status", "429"},
+                                          {"sfmc-relay-event-id", input},
+                                          {"sfmc-relay-input", input}})
+          rd_kafka_header_add(headers, name, -1, value.data(), static_cast<ssize_t>(value.size()));
+      }
       auto err = rd_kafka_producev(
           rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_KEY(e.key.data(), e.key.size()),
           RD_KAFKA_V_VALUE(e.value.data(), e.value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADER("traceparent", e.traceparent.data(), e.traceparent.size()),
-          RD_KAFKA_V_HEADER("bench-event-ms", ts_text.data(), ts_text.size()), RD_KAFKA_V_END);
+          RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+      if (err) rd_kafka_headers_destroy(headers);  // taken only on success
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk.get(), 10);
         continue;

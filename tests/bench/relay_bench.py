@@ -751,6 +751,12 @@ class Bench:
         self.start_broker()
         if a.variant:
             return self.run_variants(report)
+        if a.redrive_only:
+            report["settings"] = {"partitions": a.partitions}
+            self.run_redrive(report)
+            report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
+            report["seconds"] = round(time.time() - t0, 1)
+            return report
         if a.coalesce_only or a.concurrency_only:
             # Only the sections' own settings (coalesce.settings, concurrency.settings) apply.
             for key in ("pipeline.max_in_flight", "pipeline.ordering", "http.max_connections by sim latency"):
@@ -1250,6 +1256,58 @@ class Bench:
         report["concurrency"] = section
         return report
 
+    def run_redrive(self, report):
+        """`sfmc-relay redrive`: a dead-letter topic of --redrive-events
+        letters (failed, 50200; the benchmark's 1.0-2.0 KB events) published
+        to a topic of its own, each round with a new group (so the whole
+        topic again), the redrive's CPU from its rusage, the broker's beside it."""
+        a = self.args
+        n = a.redrive_events
+        letters, source = self.name("dead-letters"), self.name("in-redrive")
+        self.topics(letters, source)
+        r = self.tool("produce", "--bootstrap", self.bootstrap, "--topic", letters, "--count", n, "--run", "redrive",
+                      "--dead-letters", source)
+        log(f"R. redrive: {n} dead letters in {letters} ({a.partitions} partitions), produced at "
+            f"{r.get('events_per_s', 0):.0f}/s")
+        config = self.relay_config("http://127.0.0.1:9", self.name("g"), source, self.name("out"), 0, 0)
+        config["kafka"]["dead_letter_topic"] = letters
+        path = os.path.join(self.work, "redrive.json")
+        with open(path, "w") as f:
+            json.dump(config, f, indent=1)
+        env = dict(os.environ, SFMC_BENCH_SECRET="sim-secret")
+        runs = []
+        for round_ in range(a.redrive_rounds):
+            target, group = self.name("redriven"), self.name("redrive")
+            self.topics(target)
+            broker, broker0, t0 = self.broker_pid(), proc_cpu(self.broker_pid()), time.time()
+            p = subprocess.Popen([self.relay, "redrive", "--config", path, "--to", target, "--group", group],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            out = p.stdout.read()
+            _, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            wall = time.time() - t0
+            broker_cpu = proc_cpu(broker) - broker0
+            m = re.search(r"published ([\d,]+) of ([\d,]+) dead letters .* in ([\d.]+) s \(([\d,]+) records/s\)", out)
+            if p.returncode != 0 or not m:
+                raise RuntimeError(f"redrive failed ({p.returncode}): {out[-800:]}")
+            published = int(m.group(1).replace(",", ""))
+            cpu = usage.ru_utime + usage.ru_stime
+            x = {"records": n, "published": published, "wall_s": round(wall, 2),
+                 "records_per_s": round(n / wall), "records_per_s_reported": int(m.group(4).replace(",", "")),
+                 "redrive_cpu_s_per_10k": round(cpu / n * 1e4, 3), "broker_cpu_s_per_10k": round(broker_cpu / n * 1e4, 3),
+                 "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+            bound = os.cpu_count() * 1e4 / (x["redrive_cpu_s_per_10k"] + x["broker_cpu_s_per_10k"])
+            x["colocated_bound_records_per_s"] = round(bound)
+            x["colocated_ratio"] = round(x["records_per_s"] / bound, 3)
+            runs.append(x)
+            log(f"   round {round_ + 1}: {x['records_per_s']} records/s ({x['wall_s']} s, process start included), "
+                f"redrive {x['redrive_cpu_s_per_10k']} CPU-s/10k, broker {x['broker_cpu_s_per_10k']}, "
+                f"{x['colocated_ratio']:.0%} of the co-located bound")
+        report["redrive"] = {"settings": {"records": n, "partitions": a.partitions, "rounds": a.redrive_rounds,
+                                          "transaction": "the daemon's: 5,000 records or 1 s"},
+                             "runs": runs}
+        return report
+
     @staticmethod
     def truncation(r):
         if not r.get("truncated"):
@@ -1674,6 +1732,14 @@ def compare(variants, specs):
 def table(r):
     if "variants" in r:
         return variants_table(r)
+    if "redrive" in r:  # --redrive-only
+        rows = [f"{'redrive round':14} {'records/s':>10} {'wall s':>7} {'CPU-s/10k redrive':>18} {'broker':>7} "
+                f"{'bound/s':>8} {'of bound':>9} {'RSS MiB':>8}"]
+        for i, x in enumerate(r["redrive"]["runs"]):
+            rows.append(f"{i + 1:<14} {x['records_per_s']:>10} {x['wall_s']:>7} {x['redrive_cpu_s_per_10k']:>18} "
+                        f"{x['broker_cpu_s_per_10k']:>7} {x['colocated_bound_records_per_s']:>8} "
+                        f"{x['colocated_ratio']:>9.0%} {x['peak_rss_mib']:>8}")
+        return "\n".join(rows) + f"\n\nwall time {r['seconds']} s; {r['redrive']['settings']['records']} dead letters"
     if "relay" not in r:  # --coalesce-only, --concurrency-only
         parts = ([coalesce_table(r["coalesce"])] if r.get("coalesce") else []) + \
                 ([concurrency_table(r["concurrency"])] if r.get("concurrency") else [])
@@ -1800,6 +1866,10 @@ def main():
                     help="length of each capacity phase, 24 -> 64 -> 8 calls (20; 12 with --quick)")
     ap.add_argument("--concurrency-cap-s", type=float, default=None,
                     help="time cap per concurrency run (90 s; the schedule run: plus its phases)")
+    ap.add_argument("--redrive-only", action="store_true",
+                    help="only `sfmc-relay redrive`: a dead-letter topic back to a topic of its own")
+    ap.add_argument("--redrive-events", type=int, default=300_000, help="dead letters per redrive round (300000)")
+    ap.add_argument("--redrive-rounds", type=int, default=3, help="redrive rounds (3)")
     ap.add_argument("--paced-seconds", type=float, default=None,
                     help="length of each paced (latency) run (10; 6 with --quick): longer runs let one stall of the "
                          "machine move a p99 less")

@@ -121,45 +121,56 @@ TEST_CASE("redrive: a real run's dead letters go back, reach accepted, and what 
   REQUIRE(relay.sim.set_faults_json(R"({"outage": "503"})").empty());
   for (int i = 6; i < 12; ++i) produce(relay.bootstrap, relay.input, "key-" + std::to_string(i), events[i]);
   REQUIRE(eventually([&] { return end_offsets(relay.bootstrap, relay.dead_letters, 1)[0] == 12; }));
+  // And one that SFMC refuses (an inactive definition, say): rejected.
+  REQUIRE(relay.sim.set_faults_json(R"({"fail_next": {"count": 1, "fault": 400}})").empty());
+  events.push_back(sms("ev-rejected", "15555551299", ""));
+  produce(relay.bootstrap, relay.input, std::string("key-12"), events[12]);
+  REQUIRE(eventually([&] { return end_offsets(relay.bootstrap, relay.dead_letters, 1)[0] == 13; }));
   auto letters = read_to_end(relay.bootstrap, relay.dead_letters, 1, 30s);
-  REQUIRE(letters.size() == 12);
+  REQUIRE(letters.size() == 13);
   CHECK(header(letters[0], "sfmc-relay-status") == "failed");
   CHECK(header(letters[11], "sfmc-relay-http-status") == "503");
-  std::map<std::string, std::string> failed_ids;  // id -> messageKeys it had
-  for (const auto& record : read_to_end(relay.bootstrap, relay.outcomes, 1, 30s)) {
-    auto outcome = parse_json(record.value);
-    REQUIRE(std::string(outcome["status"].GetString()) == "failed");
-    failed_ids[outcome["id"].GetString()] = "";
-  }
-  REQUIRE(failed_ids.size() == 12);
+  CHECK(header(letters[12], "sfmc-relay-status") == "rejected");
+  CHECK(header(letters[12], "sfmc-relay-http-status") == "400");
+  std::map<std::string, std::string> failed_ids;  // by id: its status
+  for (const auto& record : read_to_end(relay.bootstrap, relay.outcomes, 1, 30s))
+    failed_ids[parse_json(record.value)["id"].GetString()] = parse_json(record.value)["status"].GetString();
+  REQUIRE(failed_ids.size() == 13);
+  CHECK(failed_ids["ev-rejected"] == "rejected");
   CHECK(accepted_keys(relay).size() == 6);  // the first six went through, unknown to the relay
 
   relay.sim.clear_faults();
   auto dry = redrive(relay, {"--dry-run", "--error-code", "503"});
   REQUIRE(dry.exit == 0);
-  CHECK(dry.output.find("dry run: 6 of 12 dead letters read from " + relay.dead_letters +
+  CHECK(dry.output.find("dry run: 6 of 13 dead letters read from " + relay.dead_letters +
                         " would be published to their input topics; nothing was published or committed") !=
         std::string::npos);
   CHECK(dry.output.find("failed  transactional.sms.send") != std::string::npos);
-  CHECK(end_offsets(relay.bootstrap, relay.input, 1)[0] == 12);
+  CHECK(end_offsets(relay.bootstrap, relay.input, 1)[0] == 13);
   CHECK(committed_offset(relay.bootstrap, relay.group + "-redrive", relay.dead_letters, 0) == -1);
 
   auto run = redrive(relay, {});
   REQUIRE(run.exit == 0);
   INFO(run.output);
-  CHECK(run.output.find("published 12 of 12 dead letters read from " + relay.dead_letters + " to their input topics") !=
+  CHECK(run.output.find("published 12 of 13 dead letters read from " + relay.dead_letters + " to their input topics") !=
         std::string::npos);
-  CHECK(committed_offset(relay.bootstrap, relay.group + "-redrive", relay.dead_letters, 0) == 12);
+  CHECK(run.output.find("group " + relay.group +
+                        "-redrive; 1 that did not match passed over (a new --group reads them again)") != std::string::npos);
+  CHECK(committed_offset(relay.bootstrap, relay.group + "-redrive", relay.dead_letters, 0) == 13);
+  // The definition fixed: the rejected one, with a group of its own.
+  auto rejected = redrive(relay, {"--status", "rejected", "--error-code", "400", "--group", relay.group + "-fixed"});
+  CHECK(rejected.exit == 0);
+  CHECK(rejected.output.find("published 1 of 13 dead letters") != std::string::npos);
 
   // Back on the input topic as they came, with where they came from.
   auto input = read_to_end(relay.bootstrap, relay.input, 1, 30s);
-  REQUIRE(input.size() == 24);
-  for (int i = 0; i < 12; ++i) {
-    const Record& again = input[12 + i];
+  REQUIRE(input.size() == 26);
+  for (int i = 0; i < 13; ++i) {
+    const Record& again = input[13 + i];
     CHECK(again.value == events[i]);
     CHECK(again.key == "key-" + std::to_string(i));
     CHECK(header(again, "sfmc-relay-redrive-of") == relay.dead_letters + "/0/" + std::to_string(i));
-    CHECK(header(again, "sfmc-relay-redrive-status") == "failed");
+    CHECK(header(again, "sfmc-relay-redrive-status") == (i == 12 ? "rejected" : "failed"));
     CHECK(header(again, "sfmc-relay-status").empty());
     CHECK(header(again, "sfmc-relay-input").empty());
   }
@@ -167,10 +178,10 @@ TEST_CASE("redrive: a real run's dead letters go back, reach accepted, and what 
   // Every event accepted under the id it had, each messageKey accepted by
   // SFMC once: the six that had gone through met 109110.
   std::vector<Record> outcomes;
-  REQUIRE(eventually([&] { return (outcomes = read_to_end(relay.bootstrap, relay.outcomes, 1, 30s)).size() >= 24; }));
-  CHECK(outcomes.size() == 24);
+  REQUIRE(eventually([&] { return (outcomes = read_to_end(relay.bootstrap, relay.outcomes, 1, 30s)).size() >= 26; }));
+  CHECK(outcomes.size() == 26);
   std::set<std::string> accepted_ids;
-  for (size_t i = 12; i < outcomes.size(); ++i) {
+  for (size_t i = 13; i < outcomes.size(); ++i) {
     auto outcome = parse_json(outcomes[i].value);
     CHECK(std::string(outcome["status"].GetString()) == "accepted");
     accepted_ids.insert(outcome["id"].GetString());
@@ -179,7 +190,7 @@ TEST_CASE("redrive: a real run's dead letters go back, reach accepted, and what 
   for (const auto& [id, unused] : failed_ids) expected.insert(id);
   CHECK(accepted_ids == expected);
   auto accepted = accepted_keys(relay);
-  CHECK(accepted.size() == 12);
+  CHECK(accepted.size() == 13);
   for (const auto& [key, times] : accepted) CHECK_MESSAGE(times == 1, key);
   size_t duplicates = 0;
   for (const auto& request : relay.sends()) duplicates += request.response.find("109110") != std::string::npos;
@@ -271,7 +282,7 @@ TEST_CASE("redrive: bad input gets one clear line and changes nothing") {
 
   auto usage = redrive(relay, {"--status", "sent"});
   CHECK(usage.exit == 2);
-  CHECK(usage.output.find("sfmc-relay redrive: --status is failed or invalid, not 'sent'") != std::string::npos);
+  CHECK(usage.output.find("sfmc-relay redrive: --status is failed, rejected or invalid, not 'sent'") != std::string::npos);
 
   auto since = redrive(relay, {"--group", group, "--to", target, "--since", "1h", "--limit", "1"});
   CHECK(since.exit == 0);

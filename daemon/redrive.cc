@@ -91,7 +91,8 @@ Command parse(const std::vector<std::string>& args, const RelayConfig& config) {
     }
     if (i + 1 >= args.size()) throw Usage(flag == "--config" || flag.starts_with("--") ? flag + " needs a value" : "unexpected '" + flag + "'");
     const std::string& value = args[++i];
-    if (flag != "--config" && flag != "--group" && flag != "--to") command.filters += " " + flag + " " + value;
+    if (flag != "--config" && flag != "--group" && flag != "--to" && flag != "--limit")
+      command.filters += " " + flag + " " + value;
     if (flag == "--config") {
     } else if (flag == "--status") {
       for (const auto& s : split(value)) {

@@ -5,9 +5,10 @@
 usage:
   check_ops_files.py queries DASHBOARD OUT
       Checks the dashboard's shape (a Prometheus data source variable that
-      every panel uses, unique panel ids, a 24-column grid, rate() over
-      $__rate_interval) and writes every query, Grafana's variables replaced,
-      as a recording rule into OUT, for `promtool check rules` to parse.
+      every panel uses, unique panel ids, panels within 24 columns and not
+      overlapping, rate() over $__rate_interval) and writes every query,
+      Grafana's variables replaced, as a recording rule into OUT, for
+      `promtool check rules` to parse.
   check_ops_files.py coverage RULES TESTS
       Every alert of RULES has a firing and a silent case in TESTS (promtool
       test rules files).
@@ -83,6 +84,14 @@ def check_queries(dashboard_path, out_path):
     ids = [p.get("id") for p in panels_of(dashboard)]
     if len(ids) != len(set(ids)) or None in ids:
         problems.append(f"panel ids are not unique: {ids}")
+    boxes = []
+    for panel in panels_of(dashboard):
+        g = panel.get("gridPos", {})
+        if all(k in g for k in "hwxy"):
+            for other, o in boxes:
+                if all(g[p] < o[p] + o[s] and o[p] < g[p] + g[s] for p, s in (("x", "w"), ("y", "h"))):
+                    problems.append(f"panels {other} and {panel.get('id')} overlap: {o} and {g}")
+            boxes.append((panel.get("id"), g))
     rules, seen = [], set()
     for panel in panels_of(dashboard):
         where = f"panel {panel.get('id')} '{panel.get('title')}'"

@@ -135,20 +135,25 @@ std::string grouped(uint64_t n) {
   return out;
 }
 
+// Columns: status, operation, error, records.
 void print_table(const std::map<Redrive::Row, uint64_t>& table) {
-  size_t widths[3] = {6, 5, 9};
+  int status_width = 6, operation_width = 9, error_width = 5;
   for (const auto& [row, n] : table) {
-    widths[0] = std::max(widths[0], std::get<0>(row).size());
-    widths[1] = std::max(widths[1], std::get<1>(row).size());
-    widths[2] = std::max(widths[2], std::get<2>(row).size());
+    const auto& [status, error, operation] = row;
+    status_width = std::max(status_width, static_cast<int>(status.size()));
+    operation_width = std::max(operation_width, static_cast<int>(operation.size()));
+    error_width = std::max(error_width, static_cast<int>(error.size()));
   }
-  auto line = [&](const std::string& a, const std::string& b, const std::string& c, const std::string& n) {
-    std::printf("%-*s  %-*s  %-*s  %10s\n", static_cast<int>(widths[0]), a.c_str(), static_cast<int>(widths[2]),
-                c.c_str(), static_cast<int>(widths[1]), b.c_str(), n.c_str());
+  auto line = [&](const std::string& status, const std::string& operation, const std::string& error,
+                  const std::string& records) {
+    std::printf("%-*s  %-*s  %-*s  %10s\n", status_width, status.c_str(), operation_width, operation.c_str(),
+                error_width, error.c_str(), records.c_str());
   };
-  line("status", "error", "operation", "records");
-  for (const auto& [row, n] : table)
-    line(std::get<0>(row), std::get<1>(row), std::get<2>(row).empty() ? "-" : std::get<2>(row), grouped(n));
+  line("status", "operation", "error", "records");
+  for (const auto& [row, n] : table) {
+    const auto& [status, error, operation] = row;
+    line(status, operation.empty() ? "-" : operation, error, grouped(n));
+  }
 }
 
 }  // namespace

@@ -152,7 +152,6 @@ Redrive::Result Redrive::run(const std::atomic<bool>& stop,
 
 Redrive::Result Redrive::read_on(const std::atomic<bool>& stop,
                                  const std::function<void(const RedriveProgress&)>& progress) {
-  rewound_ = false;
   auto last_progress = std::chrono::steady_clock::now();
   while (!stop) {
     if (options_.limit && progress_.chosen >= *options_.limit) break;
@@ -242,6 +241,7 @@ Redrive::Result Redrive::commit() {
     in_transaction_ = 0;
     read_in_transaction_ = 0;
     aborts_ = 0;
+    rewound_ = false;
     committed_ = std::move(positions);
     return Result::Done;
   }

@@ -109,7 +109,7 @@ class Redrive {
   uint64_t in_transaction_ = 0;       // records published in the open transaction
   uint64_t read_in_transaction_ = 0;  // records read since the last commit
   int aborts_ = 0;                    // transactions aborted in a row
-  bool rewound_ = false;              // the last commit aborted: read again
+  bool rewound_ = false;              // the last commit aborted: read again from committed_
   bool transaction_open_ = false;
   std::chrono::steady_clock::time_point transaction_began_{};
 };

@@ -121,8 +121,11 @@ void Relay::start_send(uint64_t id) {
   const InputCoordinates& input = work.event.input;
   PartitionSends& partition = partition_sends_[{input.topic, input.partition}];
   ++partition.waiting;
-  if (!partition.held && partition.sends_per_call > 0 &&
-      static_cast<double>(partition.waiting) >= options_.max_waiting_calls * partition.sends_per_call) {
+  // Before its first call a partition counts as one of one-off sends: one
+  // whose sends merge is let go at once by that call; one whose sends cannot
+  // does not fill the window with a backlog that must go one call at a time.
+  if (!partition.held &&
+      static_cast<double>(partition.waiting) >= options_.max_waiting_calls * std::max(partition.sends_per_call, 1.0)) {
     partition.held = true;
     consumer_.hold(input.topic, input.partition, true);
   }

@@ -165,9 +165,9 @@ class Relay {
   std::unordered_map<std::string, std::deque<uint64_t>> key_queues_;  // front: the one being sent
   struct PartitionSends {
     size_t waiting = 0;          // in the client, in no call yet
-    // The sends its calls carried lately (0: none went yet, no hold): down
+    // The sends its calls carried lately (0: none went yet; held as 1): down
     // at once to a smaller call's, up by a tenth of the difference a send.
-    // A partition of one-off sends is held from its first call on; one
+    // A partition of one-off sends is held from the start; one
     // whose sends merge, if an odd send that went alone brought it down,
     // comes back up with its next calls.
     double sends_per_call = 0;

@@ -89,7 +89,8 @@ Command parse(const std::vector<std::string>& args, const RelayConfig& config) {
       command.options.dry_run = true;
       continue;
     }
-    if (i + 1 >= args.size()) throw Usage(flag == "--config" || flag.starts_with("--") ? flag + " needs a value" : "unexpected '" + flag + "'");
+    if (i + 1 >= args.size())
+      throw Usage(flag == "--config" || flag.starts_with("--") ? flag + " needs a value" : "unexpected '" + flag + "'");
     const std::string& value = args[++i];
     if (flag != "--config" && flag != "--group" && flag != "--to" && flag != "--limit")
       command.filters += " " + flag + " " + value;
@@ -171,7 +172,10 @@ int run_redrive(const std::vector<std::string>& args, const RelayConfig& config,
     std::cerr << "sfmc-relay redrive: the configuration sets no kafka.dead_letter_topic: there is nothing to redrive\n";
     return 78;
   }
-  auto say = [](const std::string& line) { std::cerr << "\r\033[K" << "sfmc-relay redrive: " << line << "\n"; };
+  auto say = [](const std::string& line) {
+    std::cerr << "\r\033[K"
+              << "sfmc-relay redrive: " << line << "\n";
+  };
   auto kafka_log = [&](int level, const std::string& facility, const std::string& message) {
     if (level <= LOG_WARNING) say("librdkafka " + facility + ": " + message);
   };
@@ -202,8 +206,9 @@ int run_redrive(const std::vector<std::string>& args, const RelayConfig& config,
   const RedriveProgress& p = redrive.progress();
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   std::string where = command.options.to_topic.empty() ? "to their input topics" : "to " + command.options.to_topic;
-  std::string skipped = p.not_dead_letters == 0 ? std::string()
-                                                : "; " + grouped(p.not_dead_letters) + " records without sfmc-relay's headers skipped";
+  std::string skipped = p.not_dead_letters == 0
+                            ? std::string()
+                            : "; " + grouped(p.not_dead_letters) + " records without sfmc-relay's headers skipped";
   char timing[64];
   std::snprintf(timing, sizeof timing, "%.1f s", seconds);
 
@@ -222,14 +227,16 @@ int run_redrive(const std::vector<std::string>& args, const RelayConfig& config,
         std::cout << "published " << grouped(p.published) << " of " << grouped(p.read) << " dead letters read from "
                   << from << " " << where << " in " << timing << " (" << rate(p.read) << " records/s), group "
                   << command.group
-                  << (passed == 0 ? std::string()
-                                  : "; " + grouped(passed) + " that did not match passed over (a new --group reads them again)")
+                  << (passed == 0
+                          ? std::string()
+                          : "; " + grouped(passed) + " that did not match passed over (a new --group reads them again)")
                   << skipped << (result == Redrive::Result::Stopped ? "; interrupted" : "") << "\n";
       }
       return result == Redrive::Result::Stopped ? 130 : 0;
     case Redrive::Result::NothingChosen:
       std::cout << "no record matched: none of the " << grouped(p.read) << " dead letters read from " << from
-                << " matches" << command.filters << (command.filters.find("--status") == std::string::npos ? " (--status failed by default)" : "")
+                << " matches" << command.filters
+                << (command.filters.find("--status") == std::string::npos ? " (--status failed by default)" : "")
                 << "; nothing was published and group " << command.group << " keeps its positions" << skipped << "\n";
       return 4;
     case Redrive::Result::UnknownTopic:

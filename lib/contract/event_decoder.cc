@@ -233,10 +233,6 @@ void name_unknown_operation(const std::string& operation, std::vector<ErrorDetai
     if (e.pointer == "/operation") e.message = "unknown operation \"" + operation + "\"; expected one of " + known;
 }
 
-}  // namespace
-
-namespace {
-
 std::string_view header(const InboundEvent& event, std::string_view name) {
   for (const auto& h : event.headers)
     if (h.first == name) return h.second;

@@ -8,11 +8,11 @@
 namespace sfmc::dead_letter {
 
 // Written beside the event's own headers when it is dead-lettered.
-inline constexpr std::string_view kStatus = "sfmc-relay-status";          // invalid | rejected | failed
-inline constexpr std::string_view kError = "sfmc-relay-error";            // the first error's message
-inline constexpr std::string_view kErrorCode = "sfmc-relay-error-code";   // its SFMC error code, when known
-inline constexpr std::string_view kHttpStatus = "sfmc-relay-http-status"; // SFMC's last answer, when there was one
-inline constexpr std::string_view kInput = "sfmc-relay-input";            // where it was read: topic/partition/offset
+inline constexpr std::string_view kStatus = "sfmc-relay-status";           // invalid | rejected | failed
+inline constexpr std::string_view kError = "sfmc-relay-error";             // the first error's message
+inline constexpr std::string_view kErrorCode = "sfmc-relay-error-code";    // its SFMC error code, when known
+inline constexpr std::string_view kHttpStatus = "sfmc-relay-http-status";  // SFMC's last answer, when there was one
+inline constexpr std::string_view kInput = "sfmc-relay-input";             // where it was read: topic/partition/offset
 // The event's id. It stays on a redriven event: one without an `id` of its
 // own keeps the id (and so the derived messageKeys) it had.
 inline constexpr std::string_view kEventId = "sfmc-relay-event-id";

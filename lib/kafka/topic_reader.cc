@@ -35,8 +35,8 @@ Properties reader_properties(Properties properties) {
   properties["allow.auto.create.topics"] = "false";
   properties["enable.partition.eof"] = "true";  // the end past transaction markers
   // A hand-assigned reader is not a group member.
-  for (const char* member : {"group.instance.id", "group.protocol", "group.remote.assignor", "partition.assignment.strategy",
-                             "session.timeout.ms", "heartbeat.interval.ms"})
+  for (const char* member : {"group.instance.id", "group.protocol", "group.remote.assignor",
+                             "partition.assignment.strategy", "session.timeout.ms", "heartbeat.interval.ms"})
     properties.erase(member);
   return properties;
 }
@@ -72,7 +72,8 @@ bool TopicReader::topic_exists(const std::string& topic, std::string& error) {
     if (!exists && metadata->topic_cnt == 1 && metadata->topics[0].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
       error = std::string("topic '") + topic + "': " + rd_kafka_err2str(metadata->topics[0].err);
     if (exists && partitions_.empty() && topic == topic_)
-      for (int i = 0; i < metadata->topics[0].partition_cnt; ++i) partitions_.push_back({metadata->topics[0].partitions[i].id, 0, 0, false});
+      for (int i = 0; i < metadata->topics[0].partition_cnt; ++i)
+        partitions_.push_back({metadata->topics[0].partitions[i].id, 0, 0, false});
     rd_kafka_metadata_destroy(metadata);
   }
   rd_kafka_topic_destroy(handle);
@@ -91,25 +92,27 @@ bool TopicReader::start(std::string& error) {
   // the broker answer "unstable": ask again until it has settled.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
   rd_kafka_resp_err_t err;
-  while ((err = rd_kafka_committed(handle_.get(), list.get(), kTimeoutMs)) == RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT &&
+  while ((err = rd_kafka_committed(handle_.get(), list.get(), kTimeoutMs)) ==
+             RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT &&
          std::chrono::steady_clock::now() < deadline) {
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     error = std::string("cannot read the group's committed offsets: ") + rd_kafka_err2str(err);
     return false;
   }
-  for (auto& p : partitions_) {
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    Partition& p = partitions_[i];
     int64_t low = 0, high = 0;
     err = rd_kafka_query_watermark_offsets(handle_.get(), topic_.c_str(), p.id, &low, &high, kTimeoutMs);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       error = "cannot read the end of " + topic_ + "/" + std::to_string(p.id) + ": " + rd_kafka_err2str(err);
       return false;
     }
-    auto* committed = rd_kafka_topic_partition_list_find(list.get(), topic_.c_str(), p.id);
-    p.position = std::max(low, committed && committed->offset >= 0 ? committed->offset : low);
+    int64_t& committed = list->elems[i].offset;  // the list is in partitions_' order
+    p.position = std::max(low, committed >= 0 ? committed : low);
     p.end = high;
     p.done = p.position >= p.end;
-    committed->offset = p.position;
+    committed = p.position;
   }
   err = rd_kafka_assign(handle_.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -174,7 +177,8 @@ int64_t TopicReader::remaining() const {
 
 PartitionList TopicReader::positions() const {
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
-  for (const auto& p : partitions_) rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p.id)->offset = p.position;
+  for (const auto& p : partitions_)
+    rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), p.id)->offset = p.position;
   return list;
 }
 
@@ -192,6 +196,8 @@ bool TopicReader::rewind(const rd_kafka_topic_partition_list_t* positions, std::
   return true;
 }
 
-GroupMetadata TopicReader::group_metadata() const { return GroupMetadata(rd_kafka_consumer_group_metadata(handle_.get())); }
+GroupMetadata TopicReader::group_metadata() const {
+  return GroupMetadata(rd_kafka_consumer_group_metadata(handle_.get()));
+}
 
 }  // namespace sfmc::kafka

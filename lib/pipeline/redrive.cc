@@ -69,8 +69,8 @@ std::optional<DeadLetter> read_dead_letter(const InboundEvent& record, std::stri
   if (!doc.HasParseError() && doc.IsObject()) {
     if (auto op = doc.FindMember("operation"); op != doc.MemberEnd() && op->value.IsString())
       letter.operation.assign(op->value.GetString(), op->value.GetStringLength());
-    if (auto account = doc.FindMember("account"); account != doc.MemberEnd() && account->value.IsString() &&
-                                                  account->value.GetStringLength() > 0)
+    if (auto account = doc.FindMember("account");
+        account != doc.MemberEnd() && account->value.IsString() && account->value.GetStringLength() > 0)
       letter.account.assign(account->value.GetString(), account->value.GetStringLength());
   }
   return letter;
@@ -133,9 +133,8 @@ Redrive::Result Redrive::run(const std::atomic<bool>& stop,
     if (init.result != Txn::Ok) return fail(Result::KafkaFailure, "cannot start a Kafka transaction: " + init.error);
   }
   std::string error;
-  if (!reader_.start(error)) return fail(error.find("does not exist") != std::string::npos ? Result::UnknownTopic
-                                                                                            : Result::KafkaFailure,
-                                         error);
+  if (!reader_.start(error))
+    return fail(error.find("does not exist") != std::string::npos ? Result::UnknownTopic : Result::KafkaFailure, error);
   if (!options_.to_topic.empty() && !target_exists(options_.to_topic)) return fail(Result::UnknownTopic, error_);
   committed_ = reader_.positions();
   for (;;) {
@@ -184,8 +183,8 @@ Redrive::Result Redrive::read_on(const std::atomic<bool>& stop,
     }
     if (!options_.filter.matches(*letter)) continue;
     ++progress_.chosen;
-    std::string error_text = letter->error_code ? std::to_string(*letter->error_code) + " " + letter->error
-                                                : letter->error;
+    std::string error_text =
+        letter->error_code ? std::to_string(*letter->error_code) + " " + letter->error : letter->error;
     ++table_[{letter->status, shortened(error_text, 60), letter->operation}];
     if (options_.dry_run) continue;
     if (!publish(*record, *letter))

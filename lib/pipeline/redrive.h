@@ -52,24 +52,23 @@ struct RedriveFilter {
 
 // The redriven record's headers: the event's own, without the failure
 // headers, with the event id kept and where it came from added.
-std::vector<std::pair<std::string, std::string>> redriven_headers(const InboundEvent& record,
-                                                                  const DeadLetter& letter);
+std::vector<std::pair<std::string, std::string>> redriven_headers(const InboundEvent& record, const DeadLetter& letter);
 
 struct RedriveOptions {
   RedriveFilter filter;
-  std::string to_topic;          // empty: each record back to the topic it was read from
-  std::optional<uint64_t> limit;  // records chosen at most
-  bool dry_run = false;          // read and count; publish and commit nothing
-  size_t transaction_records = 5000;  // a transaction ends after this many records
+  std::string to_topic;                                  // empty: each record back to the topic it was read from
+  std::optional<uint64_t> limit;                         // records chosen at most
+  bool dry_run = false;                                  // read and count; publish and commit nothing
+  size_t transaction_records = 5000;                     // a transaction ends after this many records
   std::chrono::milliseconds transaction_interval{1000};  // or after this long
 };
 
 struct RedriveProgress {
   uint64_t read = 0;
   uint64_t chosen = 0;
-  uint64_t published = 0;      // committed
+  uint64_t published = 0;         // committed
   uint64_t not_dead_letters = 0;  // records without the failure headers, skipped
-  int64_t remaining = 0;       // records left before the end
+  int64_t remaining = 0;          // records left before the end
 };
 
 class Redrive {
@@ -105,7 +104,7 @@ class Redrive {
   std::map<Row, uint64_t> table_;
   std::string error_;
   std::set<std::string> known_topics_;
-  kafka::PartitionList committed_;  // the positions the last transaction committed
+  kafka::PartitionList committed_;    // the positions the last transaction committed
   uint64_t in_transaction_ = 0;       // records published in the open transaction
   uint64_t read_in_transaction_ = 0;  // records read since the last commit
   int aborts_ = 0;                    // transactions aborted in a row

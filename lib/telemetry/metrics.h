@@ -34,8 +34,10 @@ class Metrics {
   void outcome(std::string_view operation, OutcomeStatus status);
   // An invalid, rejected or failed event written to the dead-letter topic.
   void dead_letter(OutcomeStatus status) {
-    (status == OutcomeStatus::Invalid ? dead_invalid_ : status == OutcomeStatus::Rejected ? dead_rejected_ : dead_failed_)
-        .Increment();
+    auto& counter = status == OutcomeStatus::Invalid ? dead_invalid_
+                    : status == OutcomeStatus::Rejected ? dead_rejected_
+                                                        : dead_failed_;
+    counter.Increment();
   }
   // reason: throttled, blocked, server_error, network, unauthorized
   void retry(const std::string& reason);

@@ -91,8 +91,7 @@ bool eventually(Predicate done, std::chrono::seconds deadline = 60s) {
   return done();
 }
 
-constexpr const char* kShortRetries =
-    R"("retry": {"max_attempts": 2, "base_backoff_ms": 20, "max_backoff_ms": 50})";
+constexpr const char* kShortRetries = R"("retry": {"max_attempts": 2, "base_backoff_ms": 20, "max_backoff_ms": 50})";
 
 }  // namespace
 
@@ -155,7 +154,8 @@ TEST_CASE("redrive: a real run's dead letters go back, reach accepted, and what 
   CHECK(run.output.find("published 12 of 13 dead letters read from " + relay.dead_letters + " to their input topics") !=
         std::string::npos);
   CHECK(run.output.find("group " + relay.group +
-                        "-redrive; 1 that did not match passed over (a new --group reads them again)") != std::string::npos);
+                        "-redrive; 1 that did not match passed over (a new --group reads them again)") !=
+        std::string::npos);
   CHECK(committed_offset(relay.bootstrap, relay.group + "-redrive", relay.dead_letters, 0) == 13);
   // The definition fixed: the rejected one, with a group of its own.
   auto rejected = redrive(relay, {"--status", "rejected", "--error-code", "400", "--group", relay.group + "-fixed"});
@@ -199,8 +199,9 @@ TEST_CASE("redrive: a real run's dead letters go back, reach accepted, and what 
   // Run again: nothing left for the group.
   auto again = redrive(relay, {});
   CHECK(again.exit == 0);
-  CHECK(again.output.find("nothing to redrive: " + relay.dead_letters + " holds no record past the positions of group " +
-                          relay.group + "-redrive") != std::string::npos);
+  CHECK(again.output.find("nothing to redrive: " + relay.dead_letters +
+                          " holds no record past the positions of group " + relay.group + "-redrive") !=
+        std::string::npos);
 }
 
 TEST_CASE("redrive: killed with -9 mid-way and run again, it publishes each chosen record exactly once") {
@@ -219,7 +220,8 @@ TEST_CASE("redrive: killed with -9 mid-way and run again, it publishes each chos
   auto out = relay.dir() / "killed.out";
   auto killed_at = -1;
   {
-    ChildProcess child(relay_bin(), {"redrive", "--config", relay.config_path().string(), "--to", target, "--group", group},
+    ChildProcess child(relay_bin(),
+                       {"redrive", "--config", relay.config_path().string(), "--to", target, "--group", group},
                        {"SFMC_TEST_SECRET=sim-secret"}, out.string(), true);
     // Killed once a transaction has committed and before the last.
     REQUIRE(eventually([&] {
@@ -271,8 +273,8 @@ TEST_CASE("redrive: bad input gets one clear line and changes nothing") {
                          " matches --error-code 5020 (--status failed by default); nothing was published and group " +
                          group + " keeps its positions; 1 records without sfmc-relay's headers skipped") !=
         std::string::npos);
-  CHECK(none.output.find(relay.dead_letters + "/0/2 is not a dead letter of sfmc-relay (no sfmc-relay-status header)") !=
-        std::string::npos);
+  CHECK(none.output.find(relay.dead_letters +
+                         "/0/2 is not a dead letter of sfmc-relay (no sfmc-relay-status header)") != std::string::npos);
   CHECK(committed_offset(relay.bootstrap, group, relay.dead_letters, 0) == -1);
 
   auto unknown = redrive(relay, {"--group", group, "--to", "no-such-topic-" + unique_name("x")});
@@ -282,7 +284,8 @@ TEST_CASE("redrive: bad input gets one clear line and changes nothing") {
 
   auto usage = redrive(relay, {"--status", "sent"});
   CHECK(usage.exit == 2);
-  CHECK(usage.output.find("sfmc-relay redrive: --status is failed, rejected or invalid, not 'sent'") != std::string::npos);
+  CHECK(usage.output.find("sfmc-relay redrive: --status is failed, rejected or invalid, not 'sent'") !=
+        std::string::npos);
 
   auto since = redrive(relay, {"--group", group, "--to", target, "--since", "1h", "--limit", "1"});
   CHECK(since.exit == 0);

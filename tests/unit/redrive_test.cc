@@ -1,6 +1,6 @@
-#include <doctest/doctest.h>
-
 #include "pipeline/redrive.h"
+
+#include <doctest/doctest.h>
 
 using namespace sfmc;
 
@@ -85,7 +85,8 @@ TEST_CASE("filters: every one given must match; an error code matches SFMC's cod
   CHECK_FALSE(f.matches(letter));
 }
 
-TEST_CASE("a redriven record keeps the producer's headers and the event id, loses the failure headers, says where from") {
+TEST_CASE(
+    "a redriven record keeps the producer's headers and the event id, loses the failure headers, says where from") {
   std::string why;
   auto record = dead_letter({{"sfmc-relay-redrive-of", "dead/0/1"}, {"sfmc-relay-redrive-status", "invalid"}});
   auto headers = redriven_headers(record, *read_dead_letter(record, why));

@@ -239,7 +239,6 @@ int run_redrive(const std::vector<std::string>& args, const RelayConfig& config,
                 << (command.filters.find("--status") == std::string::npos ? " (--status failed by default)" : "")
                 << "; nothing was published and group " << command.group << " keeps its positions" << skipped << "\n";
       return 4;
-    case Redrive::Result::UnknownTopic:
     case Redrive::Result::KafkaFailure:
       say(redrive.error() + (p.published > 0 ? "; " + grouped(p.published) + " records were published before" : ""));
       return 1;

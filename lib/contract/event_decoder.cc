@@ -233,17 +233,11 @@ void name_unknown_operation(const std::string& operation, std::vector<ErrorDetai
     if (e.pointer == "/operation") e.message = "unknown operation \"" + operation + "\"; expected one of " + known;
 }
 
-std::string_view header(const InboundEvent& event, std::string_view name) {
-  for (const auto& h : event.headers)
-    if (h.first == name) return h.second;
-  return {};
-}
-
 }  // namespace
 
 std::string event_identity(const InboundEvent& event) {
-  auto carried = header(event, dead_letter::kEventId);
-  return carried.empty() ? default_event_id(event.input) : std::string(carried);
+  const std::string* carried = event.header(dead_letter::kEventId);
+  return carried && !carried->empty() ? *carried : default_event_id(event.input);
 }
 
 Decoded EventDecoder::decode(const InboundEvent& event) {
@@ -306,7 +300,8 @@ Decoded EventDecoder::decode(const InboundEvent& event) {
   SendRequest request{invalid.id, *operation, invalid.account,
                       op.path_parameter.empty() ? std::string() : string_member(doc, std::string(op.path_parameter).c_str()),
                       std::string(body.GetString(), body.GetSize()), std::nullopt};
-  request.may_have_been_sent = header(event, dead_letter::kRedriveStatus) == "failed";
+  const std::string* redriven = event.header(dead_letter::kRedriveStatus);
+  request.may_have_been_sent = redriven && *redriven == "failed";
   if (limits_.prepare_merging) request.mergeable = take_apart(op, doc["body"], request.path_parameter);
   return request;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,13 @@ struct InboundEvent {
   std::string value;
   std::vector<std::pair<std::string, std::string>> headers;
   int64_t timestamp_ms = -1;  // producer/broker timestamp, -1 if unknown
+
+  // The first header of that name; nullptr when there is none.
+  const std::string* header(std::string_view name) const {
+    for (const auto& h : headers)
+      if (h.first == name) return &h.second;
+    return nullptr;
+  }
 };
 
 enum class Operation {

@@ -7,8 +7,6 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "kafka/topic_reader.h"
-
 namespace sfmc::kafka {
 
 void Consumer::log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message) {

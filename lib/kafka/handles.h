@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/event.h"
+
 namespace sfmc::kafka {
 
 struct Deleter {
@@ -52,6 +54,10 @@ Conf make_conf(const Properties& properties);
 // Creates the client; throws PropertyError with librdkafka's reason (it
 // refuses a client only over its configuration).
 Handle make_client(rd_kafka_type_t type, Conf conf);
+
+// Copies a record out of librdkafka (key, value, headers, timestamp), so
+// nothing downstream holds a rd_kafka_message_t.
+InboundEvent copy_out(const rd_kafka_message_t* message);
 
 // The librdkafka the process runs with ("2.15.0").
 inline const char* library_version() { return rd_kafka_version_str(); }

@@ -6,24 +6,6 @@
 
 namespace sfmc::kafka {
 
-InboundEvent copy_out(const rd_kafka_message_t* message) {
-  InboundEvent event;
-  event.input = {rd_kafka_topic_name(message->rkt), message->partition, message->offset};
-  if (message->key) event.key.emplace(static_cast<const char*>(message->key), message->key_len);
-  if (message->payload) event.value.assign(static_cast<const char*>(message->payload), message->len);
-  rd_kafka_timestamp_type_t type;
-  event.timestamp_ms = rd_kafka_message_timestamp(message, &type);
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name;
-    const void* value;
-    size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
-      event.headers.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
-  }
-  return event;
-}
-
 namespace {
 
 constexpr int kTimeoutMs = 10000;

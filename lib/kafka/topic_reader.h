@@ -12,13 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "core/event.h"
 #include "kafka/handles.h"
 
 namespace sfmc::kafka {
-
-// Copies a record out of librdkafka (key, value, headers, timestamp).
-InboundEvent copy_out(const rd_kafka_message_t* message);
 
 class TopicReader {
  public:

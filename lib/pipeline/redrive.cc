@@ -14,12 +14,6 @@ namespace dl = dead_letter;
 using Txn = kafka::Publisher::Txn;
 constexpr std::chrono::seconds kStep(30);  // one transaction step at most
 
-const std::string* header(const InboundEvent& record, std::string_view name) {
-  for (const auto& h : record.headers)
-    if (h.first == name) return &h.second;
-  return nullptr;
-}
-
 std::optional<int64_t> number(const std::string* text) {
   int64_t value = 0;
   if (!text || text->empty()) return std::nullopt;
@@ -46,8 +40,8 @@ std::string shortened(const std::string& text, size_t most) {
 }  // namespace
 
 std::optional<DeadLetter> read_dead_letter(const InboundEvent& record, std::string& why) {
-  const std::string* status = header(record, dl::kStatus);
-  const std::string* input = header(record, dl::kInput);
+  const std::string* status = record.header(dl::kStatus);
+  const std::string* input = record.header(dl::kInput);
   if (!status || !input) {
     why = std::string("no ") + std::string(!status ? dl::kStatus : dl::kInput) + " header";
     return std::nullopt;
@@ -59,9 +53,9 @@ std::optional<DeadLetter> read_dead_letter(const InboundEvent& record, std::stri
     why = std::string(dl::kInput) + " is '" + *input + "', not topic/partition/offset";
     return std::nullopt;
   }
-  if (const std::string* error = header(record, dl::kError)) letter.error = *error;
-  letter.error_code = number(header(record, dl::kErrorCode));
-  letter.http_status = number(header(record, dl::kHttpStatus));
+  if (const std::string* error = record.header(dl::kError)) letter.error = *error;
+  letter.error_code = number(record.header(dl::kErrorCode));
+  letter.http_status = number(record.header(dl::kHttpStatus));
   letter.time_ms = record.timestamp_ms;
   letter.account = "default";
   rapidjson::Document doc;
@@ -133,9 +127,8 @@ Redrive::Result Redrive::run(const std::atomic<bool>& stop,
     if (init.result != Txn::Ok) return fail(Result::KafkaFailure, "cannot start a Kafka transaction: " + init.error);
   }
   std::string error;
-  if (!reader_.start(error))
-    return fail(error.find("does not exist") != std::string::npos ? Result::UnknownTopic : Result::KafkaFailure, error);
-  if (!options_.to_topic.empty() && !target_exists(options_.to_topic)) return fail(Result::UnknownTopic, error_);
+  if (!reader_.start(error)) return fail(Result::KafkaFailure, error);
+  if (!options_.to_topic.empty() && !target_exists(options_.to_topic)) return fail(Result::KafkaFailure, error_);
   committed_ = reader_.positions();
   for (;;) {
     if (Result r = read_on(stop, progress); r != Result::Done) return r;
@@ -187,9 +180,7 @@ Redrive::Result Redrive::read_on(const std::atomic<bool>& stop,
         letter->error_code ? std::to_string(*letter->error_code) + " " + letter->error : letter->error;
     ++table_[{letter->status, shortened(error_text, 60), letter->operation}];
     if (options_.dry_run) continue;
-    if (!publish(*record, *letter))
-      return fail(error_.find("does not exist") != std::string::npos ? Result::UnknownTopic : Result::KafkaFailure,
-                  error_);
+    if (!publish(*record, *letter)) return fail(Result::KafkaFailure, error_);
   }
   return Result::Done;
 }

@@ -73,7 +73,8 @@ struct RedriveProgress {
 
 class Redrive {
  public:
-  enum class Result { Done, NothingChosen, Stopped, UnknownTopic, KafkaFailure, Fenced };
+  // KafkaFailure: the cluster failed or a topic does not exist (error() says which).
+  enum class Result { Done, NothingChosen, Stopped, KafkaFailure, Fenced };
   using Say = std::function<void(const std::string& line)>;
 
   // `publisher` (transactional) is not used in a dry run and may be null then.

@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "kafka/handles.h"
-#include "kafka/topic_reader.h"
 
 namespace sfmc::test {
 

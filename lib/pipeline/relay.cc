@@ -480,14 +480,7 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
       return result;
     });
   }
-  if (commit_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    if (clock_.now() - commit_started_ < options_.transaction_timeout + kStuckGrace) return Result::Pending;
-    log_.error("a Kafka transaction call has not returned; stopping, so that the relay is started again "
-               "(librdkafka waits for ever on a coordinator a broker restart replaced: confluentinc/librdkafka#5456)",
-               {{"waited_ms", std::chrono::duration_cast<milliseconds>(clock_.now() - commit_started_).count()}});
-    stuck_ = fatal_kafka_ = true;
-    return Result::Failed;
-  }
+  if (!commit_ended(Clock::duration::zero())) return stuck_ ? Result::Failed : Result::Pending;
   auto committed = commit_.get();
   if (committed.result != Txn::Ok) {
     txn_state_ = TxnState::Open;  // for the abort
@@ -497,6 +490,16 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
   transaction_committed();
   for (auto blocked = std::exchange(blocked_, {}); const auto& partition : blocked) release(partition);
   return Result::Committed;
+}
+
+bool Relay::commit_ended(Clock::duration wait) {
+  if (commit_.wait_for(std::max(wait, Clock::duration::zero())) == std::future_status::ready) return true;
+  if (clock_.now() - commit_started_ < options_.transaction_timeout + kStuckGrace) return false;
+  log_.error("a Kafka transaction call has not returned; stopping, so that the relay is started again "
+             "(librdkafka waits for ever on a coordinator a broker restart replaced: confluentinc/librdkafka#5456)",
+             {{"waited_ms", std::chrono::duration_cast<milliseconds>(clock_.now() - commit_started_).count()}});
+  stuck_ = fatal_kafka_ = true;
+  return false;
 }
 
 void Relay::transaction_committed() {
@@ -557,7 +560,9 @@ bool Relay::abort_open_transaction() {
   using Txn = kafka::Publisher::Txn;
   if (stuck_) return false;  // the commit under way never ends
   if (txn_state_ == TxnState::Committing && commit_.valid()) {
-    // One transaction call at a time: the commit under way ends first.
+    // One transaction call at a time: the commit under way ends first, or
+    // is found stuck (a revoke after a broker restart, say).
+    if (!commit_ended(commit_started_ + options_.transaction_timeout + kStuckGrace - clock_.now())) return false;
     if (commit_.get().result == Txn::Ok) {
       transaction_committed();
       return true;

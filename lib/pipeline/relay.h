@@ -143,6 +143,9 @@ class Relay {
   // `dropping` (partitions no longer ours).
   void reproduce(const kafka::Consumer::Partitions* dropping);
   void transaction_failed(const char* what, const kafka::Publisher::TxnResult& result);
+  // Waits up to `wait` for the commit thread; false while it runs, and
+  // (with the daemon stopping, stuck_) once it is stuck.
+  bool commit_ended(Clock::duration wait);
   void transaction_committed();
   // Commits everything released, waiting for it (a revoke, a stop): true
   // when nothing is left uncommitted.

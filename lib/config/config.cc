@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -35,22 +37,52 @@ Int integer(const Value* object, const char* name, Int fallback) {
   return v && v->IsInt64() ? static_cast<Int>(v->GetInt64()) : fallback;
 }
 
-void copy_properties(const Value* object, kafka::Properties& into) {
-  if (!object) return;
-  for (const auto& m : object->GetObject()) into[m.name.GetString()] = m.value.GetString();
-}
-
-std::string read_secret_file(const std::string& path, std::vector<std::string>& problems, const std::string& where) {
+// A secret file's content, without a trailing line end. A bare name (no
+// '/') is a systemd credential: the file of that name in
+// $CREDENTIALS_DIRECTORY when set. The problem names the file, never what
+// it holds.
+std::string read_secret_file(const std::string& name, const GetEnv& getenv, std::vector<std::string>& problems,
+                             const std::string& where) {
+  std::string path = name;
+  if (name.find('/') == std::string::npos)
+    if (auto credentials = getenv("CREDENTIALS_DIRECTORY"); credentials && !credentials->empty())
+      path = *credentials + "/" + name;
   std::ifstream in(path);
   if (!in) {
-    problems.push_back(where + ": cannot read client_secret_file " + path);
+    const int error = errno;
+    problems.push_back(where + ": cannot read secret file " + path + ": " + std::strerror(error));
     return {};
   }
   std::stringstream content;
   content << in.rdbuf();
   std::string secret = content.str();
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) problems.push_back(where + ": secret file " + path + " is empty");
   return secret;
+}
+
+// librdkafka properties: a string, or a secret ({"file": NAME} or
+// {"env": VARIABLE}) read here, so that a password need not sit in the file.
+void copy_properties(const Value* object, kafka::Properties& into, const GetEnv& getenv,
+                     std::vector<std::string>& problems, const std::string& where) {
+  if (!object) return;
+  for (const auto& m : object->GetObject()) {
+    const std::string name = m.name.GetString();
+    if (m.value.IsString()) {
+      into[name] = m.value.GetString();
+      continue;
+    }
+    const std::string at = where + "/" + pointer_token(name);
+    if (const Value* file = member(m.value, "file")) {
+      into[name] = read_secret_file(file->GetString(), getenv, problems, at);
+    } else if (const Value* env = member(m.value, "env")) {
+      auto secret = getenv(env->GetString());
+      if (!secret || secret->empty())
+        problems.push_back(at + ": environment variable " + std::string(env->GetString()) + " is not set");
+      else
+        into[name] = *secret;
+    }
+  }
 }
 
 // One line per problem, each starting with where it is.
@@ -141,10 +173,12 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
 
   RelayConfig config;
   const Value& kafka = doc["kafka"];
-  copy_properties(member(kafka, "properties"), config.consumer_properties);
+  copy_properties(member(kafka, "properties"), config.consumer_properties, getenv, problems, "/kafka/properties");
   config.producer_properties = config.consumer_properties;
-  copy_properties(member(kafka, "consumer_properties"), config.consumer_properties);
-  copy_properties(member(kafka, "producer_properties"), config.producer_properties);
+  copy_properties(member(kafka, "consumer_properties"), config.consumer_properties, getenv, problems,
+                  "/kafka/consumer_properties");
+  copy_properties(member(kafka, "producer_properties"), config.producer_properties, getenv, problems,
+                  "/kafka/producer_properties");
   config.consumer_properties["bootstrap.servers"] = config.producer_properties["bootstrap.servers"] =
       text(kafka, "bootstrap_servers");
   config.consumer_properties["group.id"] = text(kafka, "group_id", "sfmc-relay");
@@ -166,7 +200,7 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
       else
         account.client_secret = *secret;
     } else {
-      account.client_secret = read_secret_file(text(a, "client_secret_file"), problems, where);
+      account.client_secret = read_secret_file(text(a, "client_secret_file"), getenv, problems, where);
     }
     if (const Value* id = member(a, "account_id")) account.account_id = id->GetInt64();
     if (const Value* scope = member(a, "scope")) account.scope = scope->GetString();

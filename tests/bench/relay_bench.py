@@ -1217,8 +1217,14 @@ class Bench:
                 topics.setdefault(plan[case][build], None)
         for (kind, n) in topics:
             topics[(kind, n)] = self.name(f"in-conc-{kind}")
+        # The mix on twice the partitions: each kind on as many partitions of
+        # its own as it has alone (as two topics of an instance would be).
         if topics:
-            self.topics(*topics.values())
+            self.topics(*[t for (kind, _), t in topics.items() if kind != "mix"])
+            mixed = [t for (kind, _), t in topics.items() if kind == "mix"]
+            if mixed:
+                self.tool("topics", "--bootstrap", self.bootstrap,
+                          *[f"{t}:{a.concurrency_mix_partitions}" for t in mixed])
         for (kind, n), topic in topics.items():
             r = self.produce(topic, n, f"conc{kind}{n}", kind=kind)
             log(f"   produced {n} {kind} events to {topic}: {r.get('events_per_s', 0):.0f}/s")
@@ -1232,6 +1238,7 @@ class Bench:
                                 "events": {case: {build: {"kind": plan[case][build][0], "events": plan[case][build][1]}
                                                   for build, _ in builds} for case in cases},
                                 "capacity": CONC_CAPACITY, "schedule": list(CONC_SCHEDULE), "phase s": phase_s,
+                                "partitions": a.partitions, "mix partitions": a.concurrency_mix_partitions,
                                 "time cap s": a.concurrency_cap_s,
                                 "sim capacity model": self.sim_takes_capacity()},
                    "runs": {}}
@@ -1858,6 +1865,8 @@ def main():
                          "capacity 24 (2000; 1200 with --quick), twice it for its mix")
     ap.add_argument("--concurrency-merged-events", type=int, default=None,
                     help="mergeable backlog (100000; 50000 with --quick)")
+    ap.add_argument("--concurrency-mix-partitions", type=int, default=None,
+                    help="the mix's partitions, half for each kind (twice --partitions: each kind on as many as alone)")
     ap.add_argument("--concurrency-mix-events", type=int, default=None,
                     help="mix backlog, one unique event in MIX_EVERY (180000; 60000 with --quick)")
     ap.add_argument("--concurrency-schedule-events", type=int, default=None,
@@ -1887,6 +1896,7 @@ def main():
     args.concurrency_before_events = args.concurrency_before_events or (1200 if args.quick else 2000)
     args.concurrency_merged_events = args.concurrency_merged_events or (50_000 if args.quick else 100_000)
     args.concurrency_mix_events = args.concurrency_mix_events or (60000 if args.quick else 180000)
+    args.concurrency_mix_partitions = args.concurrency_mix_partitions or 2 * args.partitions
     args.concurrency_phase_s = args.concurrency_phase_s or (12 if args.quick else 20)
     args.concurrency_cap_s = args.concurrency_cap_s or 90
     args.concurrency_cases = [c.strip() for c in args.concurrency_cases.split(",") if c.strip()]

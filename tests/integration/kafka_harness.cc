@@ -22,6 +22,12 @@ std::string broker_bootstrap() {
   return bootstrap;
 }
 
+std::filesystem::path broker_state_dir() {
+  const char* file = std::getenv("SFMC_TEST_BOOTSTRAP_FILE");
+  if (!file) throw std::runtime_error("SFMC_TEST_BOOTSTRAP_FILE is not set: run through ctest (kafka fixture)");
+  return std::filesystem::path(file).parent_path();
+}
+
 void set_topic_config(const std::string& bootstrap, const std::string& topic, const std::string& name,
                       const std::string& value) {
   auto admin = kafka::make_client(RD_KAFKA_PRODUCER, kafka::make_conf({{"bootstrap.servers", bootstrap}}));

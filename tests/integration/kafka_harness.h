@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +14,10 @@ namespace sfmc::test {
 
 // The fixture's bootstrap address (from SFMC_TEST_BOOTSTRAP_FILE).
 std::string broker_bootstrap();
+// The fixture broker's state folder (beside SFMC_TEST_BOOTSTRAP_FILE): its
+// secure listeners' addresses (bootstrap-sasl-ssl, bootstrap-ssl) and the
+// throwaway CA, certificates and SCRAM password under tls/ (tests/kafka/broker).
+std::filesystem::path broker_state_dir();
 
 // A name no earlier test run used: tests never share topics or groups.
 std::string unique_name(const std::string& prefix);

@@ -65,7 +65,9 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
   if (auto refused = options_.sim_faults.empty() ? "" : sim.set_faults_json(options_.sim_faults); !refused.empty())
     throw std::runtime_error("sim_faults refused: " + refused);
   std::ofstream(dir_ / "config.json") << R"({
-    "kafka": {"bootstrap_servers": ")" << bootstrap << R"(", "group_id": ")" << group << R"(",
+    "kafka": {"bootstrap_servers": ")" << (options_.relay_bootstrap.empty() ? bootstrap : options_.relay_bootstrap)
+                             << R"(", "group_id": ")" << group << R"(",)"
+                             << (options_.kafka_properties.empty() ? "" : R"("properties": {)" + options_.kafka_properties + "},") << R"(
               "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"
                              << (options_.dead_letters ? R"("dead_letter_topic": ")" + dead_letters + "\"," : "") << R"(
               "consumer_properties": )" << consumer_properties() << R"(},

@@ -22,6 +22,11 @@ struct RelayOptions {
   bool input_later = false;   // the test calls create_input() itself
   std::string extra_config;  // more top-level members, e.g. R"("pipeline": {...})"
   std::string bootstrap;     // empty: the ctest fixture's broker
+  // The daemons' own bootstrap servers (a secure listener of the same
+  // broker, say) and members of their kafka.properties; the test's clients
+  // use `bootstrap` and PLAINTEXT.
+  std::string relay_bootstrap;
+  std::string kafka_properties;
   std::string sim_faults;    // faults JSON the simulator has from the start (before the daemon's first call)
   std::chrono::milliseconds sim_status_delay{0};  // the simulator's status routes say queued until then
 };

@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "config/config.h"
 
 using namespace sfmc;
@@ -220,4 +223,62 @@ TEST_CASE("tools' own SFMC_RELAY_* variables are not configuration") {
   unsetenv("SFMC_RELAY__LOG__LEVEL");
   REQUIRE(environment.size() == 1);
   CHECK(parse_config(kMinimal, env, environment).log_level == LogLevel::Warning);
+}
+
+TEST_CASE("a librdkafka property can be a secret: a file, a systemd credential by name, or a variable") {
+  const auto dir = std::filesystem::temp_directory_path() / ("sfmc-config-secrets-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "credentials");
+  std::ofstream(dir / "kafka.password") << "pa55-from-file\n";
+  std::ofstream(dir / "credentials" / "kafka-key-password") << "key-pa55";
+  const std::string text = std::string(R"({
+  "kafka": {"bootstrap_servers": "127.0.0.1:9093", "input_topics": ["in"], "outcome_topic": "out",
+            "properties": {"security.protocol": "SASL_SSL", "sasl.password": {"file": ")") +
+                           (dir / "kafka.password").string() + R"("},
+                           "ssl.key.password": {"file": "kafka-key-password"}},
+            "producer_properties": {"sasl.oauthbearer.client.secret": {"env": "SFMC_SECRET"}}},
+  "accounts": {"default": {"auth_base_url": "http://127.0.0.1:1", "client_id": "c", "client_secret_file": "sfmc"}}
+})";
+  std::ofstream(dir / "credentials" / "sfmc") << "sfmc-secret\n";
+  auto with_credentials = [&](const std::string& name) -> std::optional<std::string> {
+    if (name == "CREDENTIALS_DIRECTORY") return (dir / "credentials").string();
+    return env(name);
+  };
+  RelayConfig c = parse_config(text, with_credentials);
+  CHECK(c.consumer_properties.at("sasl.password") == "pa55-from-file");  // the line end dropped
+  CHECK(c.producer_properties.at("sasl.password") == "pa55-from-file");
+  CHECK(c.consumer_properties.at("ssl.key.password") == "key-pa55");
+  CHECK(c.producer_properties.at("sasl.oauthbearer.client.secret") == "s3cret");
+  CHECK(c.consumer_properties.count("sasl.oauthbearer.client.secret") == 0);
+  CHECK(c.accounts.at("default").client_secret == "sfmc-secret");
+
+  // Without $CREDENTIALS_DIRECTORY a bare name is a path of its own; each
+  // missing secret gets one line that names the file and never a value.
+  std::string refused;
+  try {
+    parse_config(text, env);
+  } catch (const ConfigError& e) {
+    refused = e.what();
+  }
+  CHECK(refused ==
+        "configuration is invalid:\n"
+        "  /kafka/properties/ssl.key.password: cannot read secret file kafka-key-password: No such file or directory\n"
+        "  /accounts/default: cannot read secret file sfmc: No such file or directory");
+  std::filesystem::remove(dir / "kafka.password");
+  std::ofstream(dir / "credentials" / "kafka-key-password").flush();  // empty now
+  try {
+    parse_config(text, with_credentials);
+  } catch (const ConfigError& e) {
+    refused = e.what();
+  }
+  CHECK(refused == "configuration is invalid:\n  /kafka/properties/sasl.password: cannot read secret file " +
+                       (dir / "kafka.password").string() +
+                       ": No such file or directory\n"
+                       "  /kafka/properties/ssl.key.password: secret file " +
+                       (dir / "credentials" / "kafka-key-password").string() + " is empty");
+  CHECK(refusal(R"({"kafka": {"bootstrap_servers": "b", "input_topics": ["in"], "outcome_topic": "out",
+                              "properties": {"sasl.password": {"file": "a", "env": "B"}}},
+                    "accounts": {"default": {"auth_base_url": "http://127.0.0.1:1", "client_id": "c",
+                                             "client_secret_env": "SFMC_SECRET"}}})")
+            .find("/kafka/properties/sasl.password") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

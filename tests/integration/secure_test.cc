@@ -1,0 +1,109 @@
+// The secure set-ups users run, on the real broker's secure listeners
+// (tests/kafka/broker: SASL_SSL with SCRAM-SHA-512, and SSL with client
+// certificates, both with a throwaway CA): the whole path (events in, sends,
+// outcomes out) at least once and exactly once, with every secret read from
+// a file (the SCRAM password, the client key's password); and no secret's
+// value in any log line, outcome or /metrics page of the runs.
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include <string>
+#include <vector>
+
+#include "delivery_harness.h"
+#include "relay_fixture.h"
+
+using namespace sfmc::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int kEvents = 400;
+constexpr int kKeys = 40;
+constexpr int kPartitions = 2;
+
+std::string tls_file(const std::string& name) { return (broker_state_dir() / "tls" / name).string(); }
+
+std::string listener(const std::string& name) {
+  std::string address = read_file(broker_state_dir() / name);
+  while (!address.empty() && (address.back() == '\n' || address.back() == ' ')) address.pop_back();
+  REQUIRE_MESSAGE(!address.empty(), "the fixture broker wrote no " << name << " (tests/kafka/broker start)");
+  return address;
+}
+
+// librdkafka properties (members of kafka.properties) for each listener;
+// secrets as {"file": ...}.
+std::string sasl_ssl_properties() {
+  return R"("security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "relay",
+            "sasl.password": {"file": ")" +
+         tls_file("scram-password") + R"("}, "ssl.ca.location": ")" + tls_file("ca.pem") + "\"";
+}
+
+std::string mtls_properties() {
+  return R"("security.protocol": "SSL", "ssl.ca.location": ")" + tls_file("ca.pem") +
+         R"(", "ssl.certificate.location": ")" + tls_file("client.pem") + R"(", "ssl.key.location": ")" +
+         tls_file("client.key") + R"(", "ssl.key.password": {"file": ")" + tls_file("client.key.password") + "\"}";
+}
+
+RelayOptions secure(const std::string& bootstrap, const std::string& properties, bool exactly_once) {
+  RelayOptions o;
+  o.partitions = kPartitions;
+  o.relay_bootstrap = bootstrap;
+  o.kafka_properties = properties;
+  o.extra_config = std::string(R"("pipeline": {"exactly_once": )") + (exactly_once ? "true" : "false") + "}";
+  return o;
+}
+
+std::string metrics_page(int port) {
+  httplib::Client admin("127.0.0.1", port);
+  auto page = admin.Get("/metrics");
+  return page && page->status == 200 ? page->body : std::string();
+}
+
+// Two relays at once, one in each mode, over the same listener; each must
+// deliver its workload with one committed outcome per event.
+void run_both_modes(const std::string& bootstrap, const std::string& properties) {
+  const Workload workload(kEvents, kKeys, kPartitions);
+  RelayUnderTest at_least_once(secure(bootstrap, properties, false));
+  RelayUnderTest exactly_once(secure(bootstrap, properties, true));
+  std::vector<RelayUnderTest*> relays{&at_least_once, &exactly_once};
+  std::vector<std::vector<int64_t>> ends;
+  for (auto* relay : relays) ends.push_back(produce_workload(*relay, workload));
+
+  const std::vector<std::string> secrets{read_file(tls_file("scram-password")),
+                                         read_file(tls_file("client.key.password"))};
+  for (size_t i = 0; i < relays.size(); ++i) {
+    RelayUnderTest& relay = *relays[i];
+    CAPTURE(i);
+    const bool committed = all_committed(relay, ends[i], 120s);
+    if (!committed) MESSAGE("log:\n" << relay.log());
+    REQUIRE(committed);
+    auto outcomes = read_to_end(relay.bootstrap, relay.outcomes, 1, 60s);
+    auto tally = tally_outcomes(workload, outcomes, relay.input);
+    CAPTURE(tally.first_problem);
+    CHECK(tally.lost() == 0);
+    CHECK(tally.duplicated() == 0);
+    CHECK(tally.not_accepted == 0);
+    if (i == 1) CHECK(scrape_metrics(relay.admin_port())["sfmc_relay_transactions_total{result=\"committed\"}"] > 0);
+    CHECK(relay.sim.stats().message_keys == static_cast<size_t>(kEvents));
+
+    // No secret anywhere the run wrote.
+    std::string written = relay.log() + metrics_page(relay.admin_port());
+    for (const auto& record : outcomes) written += record.value;
+    for (const auto& secret : secrets) {
+      REQUIRE(secret.size() >= 16);
+      CHECK_MESSAGE(written.find(secret) == std::string::npos, "a secret's value was written");
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SASL_SSL with SCRAM-SHA-512, the password from a file: the whole path, at least once and exactly once") {
+  run_both_modes(listener("bootstrap-sasl-ssl"), sasl_ssl_properties());
+}
+
+TEST_CASE("mTLS (a client certificate, its key's password from a file): the whole path, at least once and exactly "
+          "once") {
+  run_both_modes(listener("bootstrap-ssl"), mtls_properties());
+}

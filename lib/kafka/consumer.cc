@@ -7,11 +7,13 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "kafka/connection_error.h"
+
 namespace sfmc::kafka {
 
 void Consumer::log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   auto* self = static_cast<Consumer*>(rd_kafka_opaque(rk));
-  if (self->log_) self->log_(level, facility, message);
+  if (self->log_) self->log_(log_level(level, facility, message), facility, message);
 }
 
 namespace {
@@ -21,6 +23,7 @@ constexpr int kFetchQueueBackoffSince = 0x020200ff;  // librdkafka 2.2.0
 Consumer::Consumer(Properties properties, const std::vector<std::string>& topics, LogHook log, StatsHook stats,
                    size_t buffered)
     : log_(std::move(log)), stats_(std::move(stats)), capacity_(std::max<size_t>(1, buffered)) {
+  security_ = security_settings(properties);
   // At-least-once: offsets are committed by commit_finished() only over
   // events whose outcome was acknowledged, never by librdkafka on its own.
   properties["enable.auto.offset.store"] = "false";
@@ -111,14 +114,17 @@ void Consumer::client_error(rd_kafka_resp_err_t err, const std::string& reason) 
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__RESOLVE:
     case RD_KAFKA_RESP_ERR__AUTHENTICATION:
-    case RD_KAFKA_RESP_ERR__SSL:
-      last_connection_error_ = reason;
-      if (!brokers_down_.empty()) brokers_down_ = reason;  // the latest reason for the outage's next line
+    case RD_KAFKA_RESP_ERR__SSL: {
+      // A TLS or SASL failure in words that name the settings involved.
+      auto explained = explain_security_failure(reason, security_);
+      last_connection_error_ = explained ? *explained : reason;
+      if (!brokers_down_.empty()) brokers_down_ = last_connection_error_;  // the latest reason for the outage's next line
       break;
+    }
     default: break;
   }
   // What librdkafka logs itself when no error callback is set.
-  if (log_) log_(LOG_ERR, "ERROR", reason);
+  if (log_) log_(log_level(LOG_ERR, "ERROR", reason), "ERROR", reason);
 }
 
 int Consumer::stats_trampoline(rd_kafka_t*, char* json, size_t, void* opaque) {

@@ -156,6 +156,7 @@ class Consumer {
   bool brokers_up_ = false;
   std::string brokers_down_;
   std::string last_connection_error_;  // since a broker last answered
+  Properties security_;                // what a TLS or SASL failure's line names (no secret)
   size_t assigned_partitions_ = 0;
   std::string assignment_error_;
 };

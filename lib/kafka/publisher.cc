@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "kafka/connection_error.h"
+
 namespace sfmc::kafka {
 
 Publisher::Publisher(Properties properties, LogHook log) : log_(std::move(log)) {
@@ -28,7 +30,7 @@ Publisher::~Publisher() {
 
 void Publisher::log_trampoline(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   auto* self = static_cast<Publisher*>(rd_kafka_opaque(rk));
-  if (self->log_) self->log_(level, facility, message);
+  if (self->log_) self->log_(log_level(level, facility, message), facility, message);
 }
 
 namespace {

@@ -307,6 +307,7 @@ void Relay::turn(milliseconds max_wait, bool consume) {
   health_.assigned = consumer_.assigned();
   health_.assignment_refused = !consumer_.assignment_error().empty();
   health_.brokers_up = consumer_.brokers_up();
+  health_.set_kafka_problem(consumer_.brokers_down());
   if (!consumer_.brokers_down().empty()) kafka_outage_.down(clock_.now(), consumer_.brokers_down());
   else if (consumer_.brokers_up()) kafka_outage_.up(clock_.now());
   health_.tokens = client_.tokens_ready();

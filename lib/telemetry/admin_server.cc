@@ -16,7 +16,10 @@ std::string not_ready_because(const Health& health) {
   if (!health.assigned) why += "no partitions assigned yet; ";
   if (health.assignment_refused) why += "librdkafka refused the partition assignment (see the log); ";
   if (!health.tokens) why += "no SFMC token yet; ";
-  if (!health.brokers_up) why += "Kafka brokers unreachable; ";
+  if (!health.brokers_up) {
+    std::string problem = health.kafka_problem();
+    why += problem.empty() ? "Kafka brokers unreachable; " : "Kafka brokers unreachable: " + problem + "; ";
+  }
   return why.empty() ? why : why.substr(0, why.size() - 2);
 }
 

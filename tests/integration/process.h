@@ -26,6 +26,7 @@ class ChildProcess {
   // killed by a signal, nullopt when it is still running.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   bool running();
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

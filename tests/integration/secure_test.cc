@@ -7,7 +7,13 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "delivery_harness.h"
@@ -106,4 +112,94 @@ TEST_CASE("SASL_SSL with SCRAM-SHA-512, the password from a file: the whole path
 TEST_CASE("mTLS (a client certificate, its key's password from a file): the whole path, at least once and exactly "
           "once") {
   run_both_modes(listener("bootstrap-ssl"), mtls_properties());
+}
+
+// The CPU seconds a process has used (user + system), from /proc.
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::vector<std::string> f{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
+  REQUIRE(f.size() > 13);
+  return static_cast<double>(std::stoll(f[11]) + std::stoll(f[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A relay whose broker connection is refused: it says why in its outage
+// line (`expected`: the line's error up to librdkafka's own variable tail),
+// /readyz answers 503 with the same reason, it keeps retrying without
+// spinning, and librdkafka's own line per attempt stays at debug level.
+void expect_refused(RelayOptions options, const std::string& expected, const std::vector<std::string>& secrets) {
+  RelayUnderTest relay(std::move(options));
+  const std::string line = R"("msg":"Kafka brokers unreachable","error":")" + expected;
+  const bool said = eventually(60s, [&] { return relay.log().find(line) != std::string::npos; }, 100ms);
+  if (!said) MESSAGE("log:\n" << relay.log());
+  REQUIRE(said);
+
+  httplib::Client admin("127.0.0.1", relay.admin_port());
+  auto ready = admin.Get("/readyz");
+  REQUIRE(ready);
+  CHECK(ready->status == 503);
+  CHECK_MESSAGE(ready->body.find("Kafka brokers unreachable: " + expected) != std::string::npos, ready->body);
+
+  // Retrying, not spinning: a few percent of a core at most while refused.
+  const double before = cpu_seconds(relay.daemon().pid());
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(3s);  // a measurement window, not a wait for an event
+  const double used = cpu_seconds(relay.daemon().pid()) - before;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MESSAGE("CPU while refused: " << used << " s in " << seconds << " s");
+  CHECK(used < 0.15 * seconds);
+  CHECK(relay.daemon().running());
+
+  // librdkafka's own lines about each attempt stay at debug level: no error
+  // line but its warnings about the client certificate it cannot send.
+  const std::string log = relay.log();
+  CHECK_MESSAGE(log.find(R"("level":"error")") == std::string::npos, log);
+  for (const auto& secret : secrets) CHECK_MESSAGE(log.find(secret) == std::string::npos, "a secret was logged");
+}
+
+TEST_CASE("a wrong SCRAM password: one line naming the broker, the mechanism and the user; not ready, with the "
+          "reason; retrying without spinning") {
+  auto dir = std::filesystem::temp_directory_path() / unique_name("wrong-password");
+  std::filesystem::create_directories(dir);
+  const std::string wrong = "not-the-password-" + unique_name("x");
+  std::ofstream(dir / "password") << wrong;
+  const std::string broker = listener("bootstrap-sasl-ssl");
+  expect_refused(secure(broker,
+                        R"("security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "relay",
+                           "sasl.password": {"file": ")" +
+                            (dir / "password").string() + R"("}, "ssl.ca.location": ")" + tls_file("ca.pem") + "\"",
+                        false),
+                 "Kafka broker " + broker +
+                     " refused the SASL credentials of user relay (mechanism SCRAM-SHA-512; check sasl.username and "
+                     "sasl.password): SASL authentication error: Authentication failed during authentication due to "
+                     "invalid credentials with SASL mechanism SCRAM-SHA-512",
+                 {wrong, read_file(tls_file("scram-password"))});
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a CA that did not sign the broker's certificate: the line names the broker and the CA file") {
+  const std::string broker = listener("bootstrap-ssl");
+  expect_refused(secure(broker,
+                        R"("security.protocol": "SSL", "ssl.ca.location": ")" + tls_file("other-ca.pem") +
+                            R"(", "ssl.certificate.location": ")" + tls_file("client.pem") +
+                            R"(", "ssl.key.location": ")" + tls_file("client.key") +
+                            R"(", "ssl.key.password": {"file": ")" + tls_file("client.key.password") + "\"}",
+                        false),
+                 "the certificate of Kafka broker " + broker +
+                     " is not trusted: it is not signed by a CA in ssl.ca.location " + tls_file("other-ca.pem") +
+                     ", or it does not name the host: SSL handshake failed: ",
+                 {read_file(tls_file("client.key.password"))});
+}
+
+TEST_CASE("a client certificate the broker does not trust: the line names the broker and the certificate file") {
+  const std::string broker = listener("bootstrap-ssl");
+  expect_refused(secure(broker,
+                        R"("security.protocol": "SSL", "ssl.ca.location": ")" + tls_file("ca.pem") +
+                            R"(", "ssl.certificate.location": ")" + tls_file("rogue-client.pem") +
+                            R"(", "ssl.key.location": ")" + tls_file("rogue-client.key") + "\"",
+                        false),
+                 "Kafka broker " + broker + " refused the client certificate ssl.certificate.location " +
+                     tls_file("rogue-client.pem") + " (not signed by a CA it trusts, expired, or not for client use): ",
+                 {});
 }

@@ -303,6 +303,9 @@ int main(int argc, char** argv) {
           throw sfmc::ConfigError(path + ": " + e.what());
         }
         std::cout << path << ": OK\n";
+        if (!config.http.verify_tls)
+          std::cout << path << ": warning: TLS certificate verification is OFF (http.insecure_skip_tls_verify): "
+                    << "SFMC's certificates and host names are not checked\n";
         return 0;
       }
       if (command == "redrive") return sfmc::run_redrive({args.begin() + 1, args.end()}, config, stop);

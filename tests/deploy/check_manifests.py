@@ -162,13 +162,26 @@ def check_chart(name, docs, config_schema):
         if not ok:
             fail(where, f"container lacks {what}")
 
-    # Secrets: envFrom names the chart's Secret (rendered) or the existing one (not rendered).
-    secret_refs = [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
+    # Secrets: files, never environment variables. The chart's Secret
+    # (rendered) or the existing one (not rendered) is mounted read-only
+    # where CREDENTIALS_DIRECTORY points, readable by the pod's group only.
+    if container.get("envFrom"):
+        fail(where, f"secrets must be files, not envFrom: {container['envFrom']}")
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"].get("volumes", [])}
+    mounts = {m["name"]: m for m in container.get("volumeMounts", [])}
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    secret_volume = (volumes.get("secrets") or {}).get("secret") or {}
     secrets = {s["metadata"]["name"] for s in by_kind.get("Secret", [])}
-    if len(secret_refs) != 1:
-        fail(where, f"expected one envFrom secretRef, found {secret_refs}")
-    elif secrets and secret_refs[0] not in secrets:
-        fail(where, f"envFrom names Secret {secret_refs[0]}, rendered: {sorted(secrets)}")
+    if not secret_volume:
+        fail(where, "no Secret volume named secrets")
+    elif secrets and secret_volume.get("secretName") not in secrets:
+        fail(where, f"the secrets volume names Secret {secret_volume.get('secretName')}, rendered: {sorted(secrets)}")
+    elif secret_volume.get("defaultMode") != 0o440:
+        fail(where, f"secret files have mode {oct(secret_volume.get('defaultMode') or 0)}, not 0440")
+    mount = mounts.get("secrets") or {}
+    if not mount.get("readOnly") or mount.get("mountPath") != env.get("CREDENTIALS_DIRECTORY"):
+        fail(where, f"secrets mounted at {mount.get('mountPath')} (read-only: {mount.get('readOnly')}), "
+                    f"CREDENTIALS_DIRECTORY {env.get('CREDENTIALS_DIRECTORY')}")
 
     # Metrics: Service port http-metrics, ServiceMonitor scraping it.
     for service in by_kind.get("Service", []):

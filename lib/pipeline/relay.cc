@@ -496,11 +496,15 @@ kafka::Consumer::CommitResult Relay::commit_transaction(const rd_kafka_topic_par
 bool Relay::commit_ended(Clock::duration wait) {
   if (commit_.wait_for(std::max(wait, Clock::duration::zero())) == std::future_status::ready) return true;
   if (clock_.now() - commit_started_ < options_.transaction_timeout + kStuckGrace) return false;
+  transaction_stuck(commit_started_);
+  return false;
+}
+
+void Relay::transaction_stuck(Clock::time_point since) {
   log_.error("a Kafka transaction call has not returned; stopping, so that the relay is started again "
              "(librdkafka waits for ever on a coordinator a broker restart replaced: confluentinc/librdkafka#5456)",
-             {{"waited_ms", std::chrono::duration_cast<milliseconds>(clock_.now() - commit_started_).count()}});
+             {{"waited_ms", std::chrono::duration_cast<milliseconds>(clock_.now() - since).count()}});
   stuck_ = fatal_kafka_ = true;
-  return false;
 }
 
 void Relay::transaction_committed() {
@@ -571,10 +575,22 @@ bool Relay::abort_open_transaction() {
   }
   if (txn_state_ != TxnState::Idle) {
     txn_state_ = TxnState::Idle;
-    auto deadline = clock_.now() + options_.transaction_timeout;
-    kafka::Publisher::TxnResult aborted;
-    do aborted = publisher_.abort_transaction(std::chrono::milliseconds(2000));
-    while (aborted.result == Txn::Retry && clock_.now() < deadline);
+    // The abort can wait for ever too (#5456, after a broker restart),
+    // whatever its timeout: a thread makes the calls, and the loop waits for
+    // it only as long as for a commit.
+    const auto started = clock_.now();
+    abort_ = std::async(std::launch::async, [this] {
+      auto deadline = std::chrono::steady_clock::now() + options_.transaction_timeout;
+      kafka::Publisher::TxnResult result;
+      do result = publisher_.abort_transaction(std::chrono::milliseconds(2000));
+      while (result.result == Txn::Retry && std::chrono::steady_clock::now() < deadline);
+      return result;
+    });
+    if (abort_.wait_for(options_.transaction_timeout + kStuckGrace) != std::future_status::ready) {
+      transaction_stuck(started);
+      return false;
+    }
+    const kafka::Publisher::TxnResult aborted = abort_.get();
     if (aborted.result != Txn::Ok) {
       // The producer cannot go on.
       transaction_failed("abort", {aborted.result == Txn::Fenced ? aborted.result : Txn::Fatal, aborted.error});

@@ -146,6 +146,9 @@ class Relay {
   // Waits up to `wait` for the commit thread; false while it runs, and
   // (with the daemon stopping, stuck_) once it is stuck.
   bool commit_ended(Clock::duration wait);
+  // Logs that a transaction call begun at `since` has not returned, and
+  // stops the relay (exit 1, without destructors: see RelayExit::Stuck).
+  void transaction_stuck(Clock::time_point since);
   void transaction_committed();
   // Commits everything released, waiting for it (a revoke, a stop): true
   // when nothing is left uncommitted.
@@ -192,6 +195,7 @@ class Relay {
   enum class TxnState { Idle, Open, Committing };
   TxnState txn_state_ = TxnState::Idle;
   std::future<kafka::Publisher::TxnResult> commit_;
+  std::future<kafka::Publisher::TxnResult> abort_;  // kept: a stuck one's destructor would wait
   Clock::time_point commit_started_{};
   bool fenced_ = false;
   // A commit's steps each give up at transaction_timeout; one still running

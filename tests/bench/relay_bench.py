@@ -351,8 +351,9 @@ class Bench:
         self.seq += 1
         return f"{prefix}-{self.seq}"
 
-    def topics(self, *names):
-        self.tool("topics", "--bootstrap", self.bootstrap, *[f"{n}:{self.args.partitions}" for n in names])
+    def topics(self, *names, partitions=None):
+        count = partitions or self.args.partitions
+        self.tool("topics", "--bootstrap", self.bootstrap, *[f"{n}:{count}" for n in names])
 
     # ---- the pieces --------------------------------------------------------
 
@@ -1219,12 +1220,10 @@ class Bench:
             topics[(kind, n)] = self.name(f"in-conc-{kind}")
         # The mix on twice the partitions: each kind on as many partitions of
         # its own as it has alone (as two topics of an instance would be).
-        if topics:
-            self.topics(*[t for (kind, _), t in topics.items() if kind != "mix"])
-            mixed = [t for (kind, _), t in topics.items() if kind == "mix"]
-            if mixed:
-                self.tool("topics", "--bootstrap", self.bootstrap,
-                          *[f"{t}:{a.concurrency_mix_partitions}" for t in mixed])
+        for mix in (False, True):
+            chosen = [t for (kind, _), t in topics.items() if (kind == "mix") == mix]
+            if chosen:
+                self.topics(*chosen, partitions=a.concurrency_mix_partitions if mix else None)
         for (kind, n), topic in topics.items():
             r = self.produce(topic, n, f"conc{kind}{n}", kind=kind)
             log(f"   produced {n} {kind} events to {topic}: {r.get('events_per_s', 0):.0f}/s")

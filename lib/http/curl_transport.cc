@@ -41,7 +41,25 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+bool certificate_refused(CURLcode result) {
+  return result == CURLE_PEER_FAILED_VERIFICATION || result == CURLE_SSL_CACERT_BADFILE ||
+         result == CURLE_SSL_ISSUER_ERROR || result == CURLE_SSL_PINNEDPUBKEYNOTMATCH;
+}
+
+// "https://host:port" of a URL.
+std::string_view origin(std::string_view url) {
+  const auto scheme = url.find("://");
+  return url.substr(0, scheme == std::string_view::npos ? url.size() : url.find('/', scheme + 3));
+}
+
 }  // namespace
+
+std::string CurlTransport::describe(const Transfer& t, CURLcode result) const {
+  std::string detail = t.error[0] != '\0' ? std::string(t.error) : std::string(curl_easy_strerror(result));
+  if (!certificate_refused(result)) return detail;
+  return "TLS: the certificate of " + std::string(origin(t.request.url)) + " was refused, nothing was sent: " + detail +
+         " (trusted CAs: " + (options_.ca_path.empty() ? std::string("the system's") : options_.ca_path) + ")";
+}
 
 CurlTransport::CurlTransport(CurlOptions options) : options_(std::move(options)), multi_(curl_multi_init()) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
@@ -128,6 +146,8 @@ std::string CurlTransport::configure(Transfer& t) {
   set(CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   set(CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.ca_path.empty()) set(CURLOPT_CAINFO, options_.ca_path.c_str());
+  t.error[0] = '\0';
+  set(CURLOPT_ERRORBUFFER, t.error);
   if (rc != CURLE_OK) return std::string("curl option rejected: ") + curl_easy_strerror(rc);
   return {};
 }
@@ -172,7 +192,8 @@ void CurlTransport::finish(CURL* easy, CURLcode result) {
   curl_multi_remove_handle(multi_.get(), easy);
   if (result != CURLE_OK) {
     t->response.status = 0;
-    t->response.transport_error = curl_easy_strerror(result);
+    t->response.certificate_refused = certificate_refused(result);
+    t->response.transport_error = describe(*t, result);
   } else {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);

@@ -66,6 +66,7 @@ class CurlTransport final : public HttpTransport {
     HttpResponse response;
     std::unique_ptr<curl_slist, SlistDeleter> headers;
     Callback done;
+    char error[CURL_ERROR_SIZE] = {};  // curl's detail of a failure
   };
 
   std::string configure(Transfer& t);
@@ -73,6 +74,9 @@ class CurlTransport final : public HttpTransport {
   bool read_done();  // true when a callback ran
   bool run_due_timer();  // true when curl's timer was due (and has run)
   void finish(CURL* easy, CURLcode result);
+  // A failure in words: curl's detail when it gave one, and for a refused
+  // certificate the server and the CAs it was checked against.
+  std::string describe(const Transfer& t, CURLcode result) const;
   static int on_socket(CURL* easy, curl_socket_t socket, int what, void* self, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
 

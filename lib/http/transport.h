@@ -21,6 +21,9 @@ struct HttpResponse {
   std::string body;
   std::string retry_after;      // the Retry-After header, when sent
   std::string transport_error;  // connection/timeout failure, empty otherwise
+  // The server's TLS certificate failed verification (untrusted, expired,
+  // or not for the host): the request never left this process.
+  bool certificate_refused = false;
 };
 
 // Many requests in flight on the caller's thread: start() queues, poll()

@@ -118,7 +118,10 @@ void SfmcClient::pump(Account& account) {
       break;
     }
     if (!account.token || now >= account.token->refresh_at) fetch_token(account);
-    if (!account.token || now >= account.token->expires_at) break;  // the token's arrival wakes the poll
+    if (!account.token || now >= account.token->expires_at) {  // the token's arrival wakes the poll
+      if (account.token_refused) account.wake_at = now;  // or poll() fails what waits
+      break;
+    }
     if (calls_in_flight_ >= max_calls_) break;  // so does an answer
     if (!account.limiter.has_room()) {  // and this account's (waiting calls merge meanwhile)
       if (more_than_one_call_waits(account)) account.limiter.held();
@@ -270,6 +273,7 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
     account.token = std::move(*token);
     if (shelf_) shelf_->put(account.config.name, *account.token);
     account.token_failures = 0;
+    account.token_refused.reset();
     account.token_outage.up(now);
   } else {
     const auto& error = std::get<TokenError>(read);
@@ -280,8 +284,38 @@ void SfmcClient::on_token(Account& account, const HttpResponse& response) {
     const milliseconds delay = backoff(++account.token_failures, error.retry_after_s);
     account.token_retry_at = now + delay;
     account.token_outage.down(now, error.message, delay);
+    // An outage passes and the sends wait for it; a refused certificate
+    // stays until someone changes the CAs or the endpoint, and the sends
+    // waiting for it are told why they failed.
+    if (error.certificate_refused) account.token_refused = error.message;
+    else account.token_refused.reset();
+    if (account.token_refused && (!account.token || now >= account.token->expires_at))
+      fail_waiting(account, *account.token_refused);
   }
   pump(account);
+}
+
+void SfmcClient::fail_waiting(Account& account, const std::string& reason) {
+  std::vector<uint64_t> waiting;
+  for (uint64_t id : account.ready) {
+    auto call = calls_.find(id);
+    if (call == calls_.end() || !call->second.queued) continue;  // merged, or gone out of turn
+    call->second.queued = false;  // (a retry queued twice is taken once)
+    waiting.push_back(id);
+  }
+  account.ready.clear();
+  account.groups.clear();
+  account.full_groups.clear();
+  account.singles_waiting = 0;
+  const std::string message = "no SFMC token for account '" + account.config.name + "': " + reason;
+  for (uint64_t id : waiting) {
+    Call& call = calls_.at(id);
+    if (call.result.attempts == 0 && dispatched_)
+      for (const auto& member : call.members) dispatched_(member.request.tag, 1);
+    call.result.errors = {ErrorDetail{message, {}, std::nullopt, {}}};
+    call.result.http_status = 0;
+    complete(id, OutcomeStatus::Failed, {});
+  }
 }
 
 void SfmcClient::dispatch(Account& account, uint64_t id) {
@@ -326,7 +360,8 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   Call& call = calls_.at(id);
   Account& account = accounts_.at(call.members.front().request.account);
   const size_t limit_before = account.limiter.limit();
-  account.limiter.finished(call.ticket, ConcurrencyLimiter::answer_for(response.status));
+  account.limiter.finished(call.ticket, response.certificate_refused ? ConcurrencyLimiter::Answer::Ignored
+                                                                     : ConcurrencyLimiter::answer_for(response.status));
   limiter_moved(account);
   // A 109110 on a key derived for the event that owns it, or on any key of an
   // event that may have been sent before (redriven), means "sent before".
@@ -346,9 +381,12 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   });
   // No answer, a timeout or a server error: SFMC may have taken the request
   // (a 401 or a 429 says it did not).
-  if (response.status == 0 || response.status == 408 || response.status >= 500) call.may_have_reached_sfmc = true;
+  if ((response.status == 0 && !response.certificate_refused) || response.status == 408 || response.status >= 500)
+    call.may_have_reached_sfmc = true;
   auto now = clock_.now();
   metrics_.request(call.route, response.status, std::chrono::duration<double>(now - call.ticket.started).count());
+  if (response.certificate_refused) account.rest_refused.down(now, response.transport_error);
+  else if (response.status != 0) account.rest_refused.up(now);
 
   if (c.verdict == Verdict::Unauthorized && !call.refreshed_after_401) {
     // The token was revoked or expired early: one fresh token (shared by
@@ -373,6 +411,7 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
     case Verdict::PartiallyAccepted: return complete(id, OutcomeStatus::PartiallyAccepted, owners);
     case Verdict::Rejected:
     case Verdict::Unauthorized: return complete(id, OutcomeStatus::Rejected, owners);
+    case Verdict::Failed: return complete(id, OutcomeStatus::Failed, owners);
     case Verdict::Retryable: break;
   }
 
@@ -456,6 +495,8 @@ void SfmcClient::poll() {
     // A failed token request is repeated whether or not sends wait, so an
     // outage is seen to last and to end, and readiness follows.
     if (account.token_failures > 0) fetch_token(account);
+    if (account.token_refused && (!account.token || now >= account.token->expires_at))
+      fail_waiting(account, *account.token_refused);
     std::string refused;
     if (shelf_ && shelf_->take_want(name, refused)) {
       if (account.token && !refused.empty() && account.token->value == refused) account.token.reset();

@@ -78,7 +78,8 @@ class SfmcClient {
   using Done = std::function<void(SendResult)>;
 
   // `log` hears of token endpoint outages (when they start, while they
-  // last, when they end) and of large moves of a concurrency limit.
+  // last, when they end), of a REST endpoint whose certificate is refused,
+  // and of large moves of a concurrency limit.
   // `concurrency.max` is the transport's connections: no more calls than
   // that are in flight, all accounts together; an account's `concurrency`
   // pins its limit.
@@ -91,7 +92,8 @@ class SfmcClient {
   // shelf's other side asks (see token_shelf.h).
   void share_tokens(TokenShelf& shelf) { shelf_ = &shelf; }
   // Hears of each send when its call first goes (its tag, and how many
-  // sends the call carries): until then it waits in the client.
+  // sends the call carries), or when it fails without a call (1): until
+  // then it waits in the client.
   using Dispatched = std::function<void(uint64_t tag, size_t sends_in_call)>;
   void on_dispatch(Dispatched dispatched) { dispatched_ = std::move(dispatched); }
 
@@ -156,13 +158,17 @@ class SfmcClient {
           limiter(concurrency, clock),
           logged_limit(limiter.limit()),
           gauges(metrics.concurrency_gauges(c.name, "send")),
-          token_outage(log, "SFMC token endpoint of account '" + c.name + "'") {}
+          token_outage(log, "SFMC token endpoint of account '" + c.name + "'"),
+          rest_refused(log, "SFMC REST endpoint of account '" + c.name + "'") {}
 
     AccountConfig config;
     std::optional<AccessToken> token;
     bool fetching = false;
     int token_failures = 0;  // since the last token; while > 0 the request is repeated on its backoff
     Clock::time_point token_retry_at{};
+    // The token endpoint's certificate was refused (the last try's error):
+    // no token can come until that changes, so waiting sends fail with it.
+    std::optional<std::string> token_refused;
     Clock::time_point cooled_until{};
     TokenBucket bucket;
     ConcurrencyLimiter limiter;
@@ -177,6 +183,7 @@ class SfmcClient {
     std::optional<Clock::time_point> next_due;  // max_wait: when the first held-back call is due
     std::optional<Clock::time_point> wake_at;   // when pump() can do more, if no answer comes first
     OutageLog token_outage;
+    OutageLog rest_refused;  // its certificate refused (other failures show in the outcomes)
   };
 
   void pump(Account& account);
@@ -188,6 +195,9 @@ class SfmcClient {
   static std::string merged_body(const std::vector<Member>& members, size_t bytes);
   void fetch_token(Account& account);
   void on_token(Account& account, const HttpResponse& response);
+  // Every call waiting in the account fails with `reason` (sends that have
+  // no token to go with).
+  void fail_waiting(Account& account, const std::string& reason);
   void dispatch(Account& account, uint64_t id);
   // The limiter heard of a call: metrics, and a log line when the limit
   // halved or doubled since the last one.

@@ -89,7 +89,7 @@ Classified classify(const HttpResponse& response, bool is_retry, const OwnKey& o
   out.http_status = response.status;
   out.retry_after_s = parse_seconds(response.retry_after);
   if (response.status == 0) {
-    out.verdict = Verdict::Retryable;
+    out.verdict = response.certificate_refused ? Verdict::Failed : Verdict::Retryable;
     out.errors.push_back({"no response from SFMC: " + response.transport_error, {}, std::nullopt, {}});
     return out;
   }

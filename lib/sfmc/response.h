@@ -17,6 +17,7 @@ enum class Verdict {
   Rejected,           // SFMC refused; do not retry
   Unauthorized,       // 401: refresh the token, retry once
   Retryable,          // 429, 5xx, network: retry later
+  Failed,             // SFMC's certificate was refused: nothing was sent, and a retry would meet the same
 };
 
 struct Classified {

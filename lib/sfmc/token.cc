@@ -43,7 +43,8 @@ std::variant<AccessToken, TokenError> read_token_response(const HttpResponse& re
                                                           Clock::time_point now) {
   const std::string url = normalize_base_url(account.auth_base_url) + "/v2/token";
   if (response.status == 0)
-    return TokenError{"token request to " + url + " failed: " + response.transport_error, true, 0, std::nullopt};
+    return TokenError{"token request to " + url + " failed: " + response.transport_error, true, 0, std::nullopt,
+                      response.certificate_refused};
 
   rapidjson::Document doc;
   doc.Parse(response.body.c_str());

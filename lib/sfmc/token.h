@@ -24,6 +24,7 @@ struct TokenError {
   bool retryable = false;  // false: the credentials or scope are wrong
   int http_status = 0;
   std::optional<int> retry_after_s;
+  bool certificate_refused = false;  // the endpoint's TLS certificate failed verification
 };
 
 HttpRequest token_request(const AccountConfig& account);

@@ -53,6 +53,9 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
       sim([&] {
         sim::SimOptions sim_options;
         sim_options.status_delay = options.sim_status_delay;
+        sim_options.tls_cert_file = options.sim_tls_cert;
+        sim_options.tls_key_file = options.sim_tls_key;
+        sim_options.rest_instance_url = options.sim_rest_instance_url;
         return sim_options;
       }()),
       options_(std::move(options)),
@@ -71,7 +74,7 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
               "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"
                              << (options_.dead_letters ? R"("dead_letter_topic": ")" + dead_letters + "\"," : "") << R"(
               "consumer_properties": )" << consumer_properties() << R"(},
-    "accounts": {"default": {"auth_base_url": ")" << sim.base_url() << R"(", "client_id": "sim-client",
+    "accounts": {"default": {"auth_base_url": ")" << (options_.auth_base_url.empty() ? sim.base_url() : options_.auth_base_url) << R"(", "client_id": "sim-client",
                              "client_secret_env": "SFMC_TEST_SECRET"}},
     "admin": {"listen": "127.0.0.1:0"},
     "log": {"level": "debug"})" << (options_.extra_config.empty() ? "" : ",\n    " + options_.extra_config) << R"(

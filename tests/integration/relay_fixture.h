@@ -28,6 +28,12 @@ struct RelayOptions {
   std::string relay_bootstrap;
   std::string kafka_properties;
   std::string sim_faults;    // faults JSON the simulator has from the start (before the daemon's first call)
+  // The simulator over HTTPS with this certificate and key; its token
+  // route's rest_instance_url; the relay's auth_base_url (empty: the simulator).
+  std::string sim_tls_cert;
+  std::string sim_tls_key;
+  std::string sim_rest_instance_url;
+  std::string auth_base_url;
   std::chrono::milliseconds sim_status_delay{0};  // the simulator's status routes say queued until then
 };
 

@@ -1,10 +1,12 @@
 // The secure set-ups users run, on the real broker's secure listeners
 // (tests/kafka/broker: SASL_SSL with SCRAM-SHA-512, and SSL with client
-// certificates, both with a throwaway CA): the whole path (events in, sends,
-// outcomes and a dead letter out) at least once and exactly once, with every
-// secret read from a file (the SCRAM password, the client key's password);
-// no secret's value in any log line, outcome, dead letter or /metrics page
-// of the runs; and a refused connection said once, with its reason.
+// certificates, both with a throwaway CA) and the HTTPS simulator: the
+// whole path (events in, sends, outcomes and a dead letter out) at least
+// once and exactly once, with every secret read from a file (the SCRAM
+// password, the client key's password); no secret's value in any log line,
+// outcome, dead letter or /metrics page of the runs; a refused connection
+// said once, with its reason; and an SFMC host whose certificate fails
+// gets nothing, neither the client secret nor an event's body.
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -22,6 +24,7 @@
 
 using namespace sfmc::test;
 using namespace std::chrono_literals;
+namespace sim = sfmc::sim;
 
 namespace {
 
@@ -53,6 +56,17 @@ std::string mtls_properties() {
          tls_file("client.key") + R"(", "ssl.key.password": {"file": ")" + tls_file("client.key.password") + "\"}";
 }
 
+// The relay trusts the test CA for SFMC (http.ca_file), and the simulator
+// serves HTTPS with a certificate from it.
+std::string trusting_test_ca() { return R"("http": {"ca_file": ")" + tls_file("ca.pem") + "\"}"; }
+
+RelayOptions over_https(RelayOptions o = {}) {
+  o.sim_tls_cert = tls_file("sfmc.pem");
+  o.sim_tls_key = tls_file("sfmc.key");
+  o.extra_config += (o.extra_config.empty() ? "" : ", ") + trusting_test_ca();
+  return o;
+}
+
 RelayOptions secure(const std::string& bootstrap, const std::string& properties, bool exactly_once) {
   RelayOptions o;
   o.partitions = kPartitions;
@@ -60,7 +74,7 @@ RelayOptions secure(const std::string& bootstrap, const std::string& properties,
   o.relay_bootstrap = bootstrap;
   o.kafka_properties = properties;
   o.extra_config = std::string(R"("pipeline": {"exactly_once": )") + (exactly_once ? "true" : "false") + "}";
-  return o;
+  return over_https(std::move(o));
 }
 
 std::string metrics_page(int port) {
@@ -103,6 +117,7 @@ void run_both_modes(const std::string& bootstrap, const std::string& properties)
     CHECK(dead_letters.size() == 1);
     if (i == 1) CHECK(scrape_metrics(relay.admin_port())["sfmc_relay_transactions_total{result=\"committed\"}"] > 0);
     CHECK(relay.sim.stats().message_keys == static_cast<size_t>(kEvents));
+    CHECK(relay.sim.base_url().starts_with("https://"));  // tokens and sends over verified TLS
 
     // No secret anywhere the run wrote.
     std::string written = relay.log() + metrics_page(relay.admin_port());
@@ -224,4 +239,126 @@ TEST_CASE("a client certificate the broker does not trust: the line names the br
                  "Kafka broker " + broker + " refused the client certificate ssl.certificate.location " +
                      tls_file("rogue-client.pem") + " (not signed by a CA it trusts, expired, or not for client use): ",
                  "bad certificate", {});
+}
+
+namespace {
+
+constexpr int kRefusedEvents = 3;
+constexpr const char* kRecipient = "15555550100";
+
+std::string sms_event(int i) {
+  return R"({"operation":"transactional.sms.send","id":"tls-)" + std::to_string(i) +
+         R"(","body":{"definitionKey":"d","recipients":[{"contactKey":"c","to":")" + kRecipient + R"("}]}})";
+}
+
+// Another SFMC simulator, over HTTPS with `certificate` (NAME.pem and
+// NAME.key of the test CA directory), recording every request that
+// reaches it; the relay may be pointed at it.
+std::unique_ptr<sim::SimServer> start_impostor(const std::string& certificate) {
+  sim::SimOptions options;
+  options.tls_cert_file = tls_file(certificate + ".pem");
+  options.tls_key_file = tls_file(certificate + ".key");
+  auto server = std::make_unique<sim::SimServer>(options);
+  server->start();
+  return server;
+}
+
+// The outcomes of kRefusedEvents events, each `failed` with an error that
+// starts with `reason` (and, after curl's words, names the trusted CAs).
+std::string expect_failed(RelayUnderTest& relay, const std::string& reason, const std::string& curl_words) {
+  for (int i = 0; i < kRefusedEvents; ++i) produce(relay.bootstrap, relay.input, std::string("k"), sms_event(i));
+  auto records = read_topic(relay.bootstrap, relay.outcomes, kRefusedEvents, 60s);
+  if (records.size() != static_cast<size_t>(kRefusedEvents)) MESSAGE("log:\n" << relay.log());
+  REQUIRE(records.size() == static_cast<size_t>(kRefusedEvents));
+  std::string written;
+  for (const auto& record : records) {
+    written += record.value;
+    auto outcome = parse_json(record.value);
+    CHECK(std::string(outcome["status"].GetString()) == "failed");
+    REQUIRE(outcome["errors"].Size() == 1);
+    const std::string error = outcome["errors"][0]["message"].GetString();
+    CHECK_MESSAGE(error.starts_with(reason), error);
+    CHECK_MESSAGE(error.find(curl_words) != std::string::npos, error);
+    CHECK_MESSAGE(error.ends_with(" (trusted CAs: " + tls_file("ca.pem") + ")"), error);
+  }
+  return written;
+}
+
+// The log lines whose message starts with `prefix`.
+std::vector<std::string> log_lines(const std::string& log, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(R"("msg":")" + prefix) != std::string::npos) found.push_back(line);
+  return found;
+}
+
+// What curl says of each refused certificate.
+const std::vector<std::pair<std::string, std::string>> kRefusedCertificates{
+    {"sfmc-untrusted", "SSL certificate problem: unable to get local issuer certificate"},
+    {"sfmc-wrong-host", "SSL: no alternative certificate subject name matches target host name '127.0.0.1'"},
+};
+
+}  // namespace
+
+TEST_CASE("a token endpoint whose certificate fails (an untrusted CA, another host's name): nothing reaches it, not "
+          "the client secret; each outcome is failed and says TLS; one line says why") {
+  for (const auto& [certificate, curl_words] : kRefusedCertificates) {
+    CAPTURE(certificate);
+    auto started = start_impostor(certificate);
+    sim::SimServer& impostor = *started;
+    RelayOptions o;
+    o.auth_base_url = impostor.base_url();
+    RelayUnderTest relay(over_https(o));
+    const std::string origin = impostor.base_url();
+    std::string written = expect_failed(relay,
+                                        "no SFMC token for account 'default': token request to " + origin +
+                                            "/v2/token failed: TLS: the certificate of " + origin +
+                                            " was refused, nothing was sent: ",
+                                        curl_words);
+    CHECK(impostor.requests().empty());
+    CHECK(impostor.stats().tokens_issued == 0);
+    CHECK(relay.sim.requests().empty());
+    const std::string log = relay.log();
+    const auto lines = log_lines(log, "SFMC token endpoint of account 'default' unreachable");
+    CHECK_MESSAGE(lines.size() == 1, log);
+    if (!lines.empty()) CHECK(lines[0].find("TLS: the certificate of " + origin + " was refused") != std::string::npos);
+    written += log + metrics_page(relay.admin_port());
+    CHECK(written.find(kSfmcSecret) == std::string::npos);
+  }
+}
+
+TEST_CASE("a REST host whose certificate fails: the token comes from the trusted auth host, no event's body reaches "
+          "the REST host; each outcome is failed and says TLS; one line says why") {
+  auto started = start_impostor("sfmc-wrong-host");
+  sim::SimServer& rest = *started;
+  RelayOptions o;
+  o.sim_rest_instance_url = rest.base_url() + "/";
+  RelayUnderTest relay(over_https(o));
+  expect_failed(relay, "no response from SFMC: TLS: the certificate of " + rest.base_url() +
+                           " was refused, nothing was sent: ", kRefusedCertificates[1].second);
+  CHECK(rest.requests().empty());
+  CHECK(relay.token_requests() >= 1);  // the auth host is trusted
+  CHECK(relay.sends().empty());
+  const auto lines = log_lines(relay.log(), "SFMC REST endpoint of account 'default' unreachable");
+  CHECK_MESSAGE(lines.size() == 1, relay.log());
+}
+
+TEST_CASE("what the refusals above keep from an impostor, a relay that skips verification hands it: the client "
+          "secret, then the event's body") {
+  auto started = start_impostor("sfmc-untrusted");
+  sim::SimServer& impostor = *started;
+  RelayOptions o;
+  o.auth_base_url = impostor.base_url();
+  o.extra_config = R"("http": {"insecure_skip_tls_verify": true})";
+  RelayUnderTest relay(o);
+  produce(relay.bootstrap, relay.input, std::string("k"), sms_event(0));
+  auto records = read_topic(relay.bootstrap, relay.outcomes, 1, 60s);
+  REQUIRE(records.size() == 1);
+  CHECK(std::string(parse_json(records[0].value)["status"].GetString()) == "accepted");
+  std::string received;
+  for (const auto& request : impostor.requests()) received += request.body;
+  CHECK(received.find(kSfmcSecret) != std::string::npos);
+  CHECK(received.find(kRecipient) != std::string::npos);
+  CHECK(relay.log().find(R"("level":"warning","msg":"TLS certificate verification is OFF)") != std::string::npos);
 }

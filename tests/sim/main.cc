@@ -1,5 +1,5 @@
 // sfmc-sim: runs the SFMC simulator until SIGINT/SIGTERM. Prints exactly one
-// line to stdout, "sfmc-sim listening on http://HOST:PORT", so scripts can
+// line to stdout, "sfmc-sim listening on http(s)://HOST:PORT", so scripts can
 // learn the port; everything else goes to stderr.
 #include <signal.h>
 

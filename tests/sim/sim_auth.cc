@@ -21,14 +21,16 @@ Reply oauth_failure(int status, std::string_view error, std::string_view descrip
 }
 
 std::string instance_url(const httplib::Request& request, const SimOptions& options, int port) {
+  if (!options.rest_instance_url.empty()) return options.rest_instance_url;
+  const std::string scheme = options.tls_cert_file.empty() ? "http://" : "https://";
   // The Host the client used is reachable by definition, which matters when
   // the simulator listens on 0.0.0.0 inside a container.
   const std::string host = request.get_header_value("Host");
   if (!host.empty()) {
-    return "http://" + host + "/";
+    return scheme + host + "/";
   }
   const std::string listen_host = options.host == "0.0.0.0" ? "127.0.0.1" : options.host;
-  return "http://" + listen_host + ":" + std::to_string(port) + "/";
+  return scheme + listen_host + ":" + std::to_string(port) + "/";
 }
 
 std::string_view bearer_token(std::string_view authorization) {

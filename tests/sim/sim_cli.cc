@@ -15,6 +15,9 @@ const std::string_view kUsage =
     "  --client-id ID             accepted client_id (default sim-client)\n"
     "  --client-secret S          accepted client_secret (default sim-secret)\n"
     "  --token-ttl SECONDS        token lifetime and expires_in (default 1080)\n"
+    "  --tls-cert FILE            serve HTTPS with this PEM certificate (chain); needs --tls-key\n"
+    "  --tls-key FILE             the certificate's PEM private key\n"
+    "  --rest-instance-url URL    the token route's rest_instance_url (default: this server)\n"
     "  --threads N                worker threads = max concurrent connections (default 64)\n"
     "  --record-limit N           keep the last N requests for /_sim/requests; 0 = off (default 100000)\n"
     "  --message-key-window SECONDS  a messageKey is refused again for this long; 0 = forever (default 172800)\n"
@@ -213,6 +216,7 @@ std::string parse_command_line(const std::vector<std::string>& args, CommandLine
       continue;
     }
     const bool takes_value = flag == "--host" || flag == "--client-id" || flag == "--client-secret" ||
+                             flag == "--tls-cert" || flag == "--tls-key" || flag == "--rest-instance-url" ||
                              is_numeric_flag(flag) || is_fault_flag(flag);
     if (!takes_value) return "unknown option " + std::string(flag);
     std::string value;
@@ -230,6 +234,12 @@ std::string parse_command_line(const std::vector<std::string>& args, CommandLine
       options.client_id = value;
     } else if (flag == "--client-secret") {
       options.client_secret = value;
+    } else if (flag == "--tls-cert") {
+      options.tls_cert_file = value;
+    } else if (flag == "--tls-key") {
+      options.tls_key_file = value;
+    } else if (flag == "--rest-instance-url") {
+      options.rest_instance_url = value;
     } else if (is_numeric_flag(flag)) {
       error = apply_numeric_flag(flag, value, options);
     } else {
@@ -237,6 +247,7 @@ std::string parse_command_line(const std::vector<std::string>& args, CommandLine
     }
     if (!error.empty()) return error;
   }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) return "--tls-cert and --tls-key go together";
   return "";
 }
 

@@ -39,6 +39,17 @@ TEST_CASE("cli: state, limits and seeds") {
   CHECK(options.port == 8080);
 }
 
+TEST_CASE("cli: HTTPS and a REST host apart from the auth host") {
+  CommandLine command_line;
+  CHECK(parse_args({"--tls-cert", "/certs/sim.pem", "--tls-key=/certs/sim.key", "--rest-instance-url",
+                    "https://rest.example.test/"},
+                   command_line)
+            .empty());
+  CHECK(command_line.options.tls_cert_file == "/certs/sim.pem");
+  CHECK(command_line.options.tls_key_file == "/certs/sim.key");
+  CHECK(command_line.options.rest_instance_url == "https://rest.example.test/");
+}
+
 TEST_CASE("cli: fault flags apply in order on top of --faults") {
   CommandLine command_line;
   CHECK(parse_args({"--faults", R"({"rates":{"503":0.1},"retry_after_s":2})", "--fault-rate", "reset=0.05",
@@ -121,6 +132,7 @@ TEST_CASE("cli: mistakes are reported with the flag") {
       {{"--threads", "0"}, "invalid value for --threads: 0"},
       {{"--bogus"}, "unknown option --bogus"},
       {{"--port"}, "missing value for --port"},
+      {{"--tls-cert", "/certs/sim.pem"}, "--tls-cert and --tls-key go together"},
   };
   for (const auto& [args, expected] : cases) {
     CAPTURE(expected);

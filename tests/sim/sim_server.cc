@@ -44,10 +44,19 @@ bool is_httplib_pseudo_header(const std::string& lower_name) {
 // httplib listens with a backlog of 5: a client pool opening dozens of
 // connections at once would overflow it and wait out 1 s SYN retransmits.
 // Calling listen() again on the bound socket only raises the backlog.
-class HttpServer : public httplib::Server {
- public:
-  bool widen_backlog() { return ::listen(svr_sock_, SOMAXCONN) == 0; }
+struct Backlog : httplib::Server {
+  static bool widen(httplib::Server& server) { return ::listen(server.*(&Backlog::svr_sock_), SOMAXCONN) == 0; }
 };
+
+// Plain HTTP, or HTTPS with the options' certificate and key.
+std::unique_ptr<httplib::Server> make_server(const SimOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) return std::make_unique<httplib::Server>();
+  auto server = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+  if (!server->is_valid())
+    throw std::runtime_error("sfmc-sim: cannot use the TLS certificate " + options.tls_cert_file + " with the key " +
+                             options.tls_key_file);
+  return server;
+}
 
 }  // namespace
 
@@ -71,11 +80,11 @@ class SimServer::Impl {
 
   void start() {
     if (http_) throw std::logic_error("sfmc-sim: already running");
-    auto http = std::make_unique<HttpServer>();
+    auto http = make_server(options_);
     configure(*http);
     const int port = options_.port == 0 ? http->bind_to_any_port(options_.host)
                                         : (http->bind_to_port(options_.host, options_.port) ? options_.port : -1);
-    if (port <= 0 || !http->widen_backlog()) {
+    if (port <= 0 || !Backlog::widen(*http)) {
       throw std::runtime_error("sfmc-sim: cannot bind " + options_.host + ":" + std::to_string(options_.port));
     }
     stop_.clear();
@@ -111,7 +120,8 @@ class SimServer::Impl {
     const bool wildcard = options_.host == "0.0.0.0" || options_.host == "::" || options_.host.empty();
     const std::string host = wildcard ? std::string("127.0.0.1") : options_.host;
     const bool ipv6 = host.find(':') != std::string::npos;
-    return "http://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port_);
+    return (options_.tls_cert_file.empty() ? "http://" : "https://") + (ipv6 ? "[" + host + "]" : host) + ":" +
+           std::to_string(port_);
   }
 
   std::vector<RecordedRequest> requests() const { return log_.snapshot(); }
@@ -206,6 +216,10 @@ class SimServer::Impl {
       default: {  // kPartial
         Reply whole = router_.run(match, request);
         processed = whole.body;
+        if (!options_.tls_cert_file.empty()) {  // no way into the TLS stream here: the connection just ends
+          reset_connection(socket);
+          break;
+        }
         send_all(socket, partial_response(whole, kJsonContentType));
         if (decision.partial_stalls) stop_.wait_for_peer_close(socket, decision.stall);
         close_connection(socket);
@@ -248,7 +262,7 @@ class SimServer::Impl {
   StopSignal stop_;
   SimContext context_;
   Router router_;
-  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
   std::atomic<bool> listen_returned_{false};
   int port_ = 0;

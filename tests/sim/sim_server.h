@@ -35,7 +35,7 @@ class SimServer {
   bool running() const;
 
   int port() const;              // the bound port; 0 before start()
-  std::string base_url() const;  // "http://127.0.0.1:PORT"
+  std::string base_url() const;  // "http://127.0.0.1:PORT" ("https://..." with a TLS certificate)
 
   // Requests answered so far, oldest first, without the /_sim/ routes.
   std::vector<RecordedRequest> requests() const;

@@ -13,6 +13,7 @@
 
 namespace {
 
+using sfmc::sim::SimOptions;
 using sfmc::sim::SimServer;
 using sfmc::sim::test::kSmsBatch;
 using sfmc::sim::test::kTokenRequest;
@@ -404,4 +405,26 @@ TEST_CASE("lifecycle: stop() is idempotent and start() can bind again") {
   auto health = client.Get("/_sim/health");
   REQUIRE(health);
   CHECK(health->body == R"({"status":"ok"})");
+}
+
+TEST_CASE("tls: a certificate that cannot be used is a start error naming both files") {
+  SimOptions options;
+  options.tls_cert_file = "/nonexistent/sim.pem";
+  options.tls_key_file = "/nonexistent/sim.key";
+  SimServer server(options);
+  CHECK_THROWS_WITH(server.start(), "sfmc-sim: cannot use the TLS certificate /nonexistent/sim.pem with the key "
+                                    "/nonexistent/sim.key");
+  CHECK_FALSE(server.running());
+}
+
+TEST_CASE("token: rest_instance_url can name another host, as SFMC's tenants have") {
+  SimOptions options;
+  options.rest_instance_url = "https://rest.example.test/";
+  SimServer server(options);
+  server.start();
+  httplib::Client client("127.0.0.1", server.port());
+  auto token = client.Post("/v2/token", kTokenRequest, "application/json");
+  REQUIRE(token);
+  REQUIRE(token->status == 200);
+  CHECK(token->body.find(R"("rest_instance_url":"https://rest.example.test/")") != std::string::npos);
 }

@@ -48,6 +48,15 @@ struct SimOptions {
   std::string client_secret = "sim-secret";
   int token_ttl_s = 1080;  // what SFMC announces in expires_in
 
+  // HTTPS with this certificate (chain) and private key, PEM files, on
+  // every route; both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The token route's rest_instance_url (and soap_instance_url), as SFMC
+  // gives each tenant a REST host apart from its auth host; empty: this
+  // server, as the client reached it.
+  std::string rest_instance_url;
+
   // HTTP behaviour. httplib serves one connection per worker thread, so
   // worker_threads bounds the number of concurrent keep-alive connections.
   int worker_threads = 64;

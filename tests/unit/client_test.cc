@@ -314,6 +314,95 @@ TEST_CASE("the concurrency limit shows per account in metrics, and a log line sa
   CHECK(f.log.lines().size() == 1);  // 16 -> 14: not worth a line
 }
 
+TEST_CASE("a token endpoint whose certificate is refused: waiting sends fail at once with the reason, sends that "
+          "come later too; the token is still asked for, and a token ends it") {
+  Fixture f;
+  std::vector<uint64_t> left_waiting;
+  f.client->on_dispatch([&](uint64_t tag, size_t sends) {
+    CHECK(sends == 1);
+    left_waiting.push_back(tag);
+  });
+  SendRequest first = sms_one("key/1");
+  first.tag = 7;
+  f.send(first);
+  f.send(sms_one("key/2"));
+  REQUIRE(f.http.next_is_token());
+  const std::string refused = "TLS: the certificate of https://auth.example.test was refused, nothing was sent: "
+                              "SSL certificate problem: unable to get local issuer certificate (trusted CAs: /ca.pem)";
+  HttpResponse tls{0, "", {}, refused};
+  tls.certificate_refused = true;
+  f.http.answer(tls);
+  REQUIRE(f.results.size() == 2);
+  for (const auto& result : f.results) {
+    CHECK(result.status == OutcomeStatus::Failed);
+    CHECK(result.attempts == 0);
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].message == "no SFMC token for account 'default': token request to "
+                                      "https://auth.example.test/v2/token failed: " + refused);
+  }
+  CHECK(left_waiting.size() == 2);
+  CHECK(std::count(left_waiting.begin(), left_waiting.end(), 7) == 1);
+  CHECK(f.http.started.size() == 1);  // no send went anywhere
+  CHECK_FALSE(f.client->fatal_error());
+  CHECK(f.client->pending() == 0);
+
+  // A send that comes while the certificate stays refused fails at the next poll.
+  f.send(sms_one("key/3"));
+  REQUIRE(f.client->next_wakeup() == f.clock.current);
+  f.client->poll();
+  REQUIRE(f.results.size() == 3);
+  CHECK(f.results[2].status == OutcomeStatus::Failed);
+  CHECK(f.http.started.size() == 1);
+
+  // The token is asked for again on its backoff; once one comes, sends go.
+  f.advance(std::chrono::duration_cast<std::chrono::milliseconds>(*f.client->next_wakeup() - f.clock.current));
+  REQUIRE(f.http.next_is_token());
+  f.http.answer(test::token_response());
+  f.send(sms_one("key/1"));
+  REQUIRE(f.http.open.size() == 1);
+  CHECK(f.http.open.front().request.url.find("/messaging/v1/sms/messages/") != std::string::npos);
+  f.http.answer(kAccepted);
+  REQUIRE(f.results.size() == 4);
+  CHECK(f.results[3].status == OutcomeStatus::Accepted);
+}
+
+TEST_CASE("a token outage that is not a refused certificate keeps the sends waiting") {
+  Fixture f;
+  f.send();
+  f.http.answer({0, "", {}, "Couldn't connect to server"});
+  f.client->poll();
+  CHECK(f.results.empty());
+  CHECK(f.client->pending() == 1);
+}
+
+TEST_CASE("a send whose TLS certificate is refused fails at once, with the reason: no retry") {
+  Fixture f;
+  f.send();
+  f.http.answer(test::token_response());
+  HttpResponse tls{0, "", {}, "TLS: the certificate of https://rest.example.test was refused, nothing was sent: x"};
+  tls.certificate_refused = true;
+  f.http.answer(tls);
+  REQUIRE(f.results.size() == 1);
+  CHECK(f.results[0].status == OutcomeStatus::Failed);
+  CHECK(f.results[0].attempts == 1);
+  REQUIRE(f.results[0].errors.size() == 1);
+  CHECK(f.results[0].errors[0].message ==
+        "no response from SFMC: TLS: the certificate of https://rest.example.test was refused, nothing was sent: x");
+  CHECK(f.client->next_wakeup() == std::nullopt);  // no retry scheduled
+  CHECK(f.client->concurrency("default").limit() == ConcurrencyOptions{}.initial);  // not read as back-pressure
+  // Said once in the log however many sends meet it, and its end too.
+  f.send(sms_one("key/2"));
+  f.http.answer(tls);
+  CHECK(f.results.size() == 2);
+  CHECK(f.log.lines() == std::vector<std::string>{
+                             R"({"level":"warning","msg":"SFMC REST endpoint of account 'default' unreachable",)"
+                             R"("error":"TLS: the certificate of https://rest.example.test was refused, nothing was )"
+                             R"(sent: x"})"});
+  f.send(sms_one("key/1"));
+  f.http.answer(kAccepted);
+  CHECK(f.log.lines().size() == 2);
+}
+
 TEST_CASE("retryable failures end as failed after max_attempts, with the last error") {
   Fixture f(account(), RetryPolicy{3, 100ms, 1000ms, 600s, 10s});
   f.send();

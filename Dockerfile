@@ -31,10 +31,10 @@ RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSFMC_RELAY_WER
 
 FROM debian:bookworm-slim
 COPY --from=builder /sfmc-relay.deb /tmp/sfmc-relay.deb
-# The package's systemd files (the unit, /etc/sfmc-relay/env) have no use here.
+# The package's systemd files (the unit, /etc/sfmc-relay/credentials) have no use here.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/sfmc-relay.deb \
- && rm -rf /var/lib/apt/lists/* /tmp/sfmc-relay.deb /etc/sfmc-relay/env /lib/systemd/system/sfmc-relay.service \
+ && rm -rf /var/lib/apt/lists/* /tmp/sfmc-relay.deb /etc/sfmc-relay/credentials /lib/systemd/system/sfmc-relay.service \
  && sfmc-relay --version
 ARG VERSION=0.1.0
 ARG SOURCE_URL=""

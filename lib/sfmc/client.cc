@@ -124,7 +124,7 @@ void SfmcClient::pump(Account& account) {
     }
     if (calls_in_flight_ >= max_calls_) break;  // so does an answer
     if (!account.limiter.has_room()) {  // and this account's (waiting calls merge meanwhile)
-      if (more_than_one_call_waits(account)) account.limiter.held();
+      if (demand_past_limit(account, now)) account.limiter.held();
       break;
     }
     if (!account.bucket.try_take(now)) {
@@ -134,7 +134,12 @@ void SfmcClient::pump(Account& account) {
     if (!full) account.ready.pop_front();
     call->second.queued = false;
     if (call->second.group.empty()) --account.singles_waiting;
+    else call->second.gathered = true;
     merge(account, id);
+    if (call->second.gathered) {
+      ++account.gathered_calls;
+      account.gathered_recipients += call->second.recipients;
+    }
     dispatch(account, id);
   }
   account.ready.insert(account.ready.begin(), held.begin(), held.end());
@@ -152,14 +157,27 @@ std::optional<uint64_t> SfmcClient::full_call(Account& account) {
   return std::nullopt;
 }
 
-// Whether what waits makes more than one call: only then is demand past the
-// limit. One group short of a full call is company gathering, which the
-// next free place takes whole: a merged stream that one call per round trip
-// carries keeps the limit where it is, in fuller calls.
-bool SfmcClient::more_than_one_call_waits(const Account& account) const {
-  size_t calls = account.singles_waiting + account.groups.size();
-  if (calls != 1 || account.groups.empty()) return calls > 1;
-  return account.groups.begin()->second.recipients > coalesce_.max_recipients;
+// Whether more places would carry more: what waits must make more than one
+// call (one group short of a full call is company gathering, which the next
+// free place takes whole). A call that nothing can join needs a place of
+// its own. Groups, which gather company while they wait, need more places
+// only while the calls from groups in flight are at least half full (with
+// emptier calls the limit already carries more calls than the traffic
+// needs, and more places would only make them emptier), or when a group has
+// waited two round trips (many small groups, each waiting its turn).
+bool SfmcClient::demand_past_limit(const Account& account, Clock::time_point now) const {
+  size_t calls = account.singles_waiting;
+  for (const auto& [key, group] : account.groups)
+    calls += std::max<size_t>(1, (group.recipients + coalesce_.max_recipients - 1) / coalesce_.max_recipients);
+  if (calls <= 1) return false;
+  if (account.singles_waiting > 0 || account.gathered_calls == 0) return true;
+  if (2 * account.gathered_recipients >= account.gathered_calls * coalesce_.max_recipients) return true;
+  const auto baseline = account.limiter.baseline_seconds();
+  if (!baseline) return false;
+  const auto waited_long = now - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(2 * *baseline));
+  for (const auto& [key, group] : account.groups)
+    if (calls_.at(group.calls.front()).queued_at < waited_long) return true;
+  return false;
 }
 
 void SfmcClient::pump_all() {
@@ -359,6 +377,11 @@ void SfmcClient::on_response(uint64_t id, const std::string& token_used, const H
   --calls_in_flight_;
   Call& call = calls_.at(id);
   Account& account = accounts_.at(call.members.front().request.account);
+  if (call.gathered) {  // a retry carries what it carries: no longer counted as one that could take more
+    call.gathered = false;
+    --account.gathered_calls;
+    account.gathered_recipients -= call.recipients;
+  }
   const size_t limit_before = account.limiter.limit();
   account.limiter.finished(call.ticket, response.certificate_refused ? ConcurrencyLimiter::Answer::Ignored
                                                                      : ConcurrencyLimiter::answer_for(response.status));

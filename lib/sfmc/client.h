@@ -139,6 +139,7 @@ class SfmcClient {
     size_t recipients = 0;
     int failures = 0;  // retryable failures so far (a 50200 below the minimum limit is none)
     bool queued = false;  // waits in its account's `ready` (a full call may go out of turn)
+    bool gathered = false;  // in flight, on its first try, from a group: it could have taken more recipients
     bool refreshed_after_401 = false;
     bool may_have_reached_sfmc = false;  // by an earlier attempt: then 109110 means "sent before"
     Clock::time_point queued_at{};
@@ -178,6 +179,10 @@ class SfmcClient {
     // cool-down; ids of calls merged into another are skipped.
     std::deque<uint64_t> ready;
     size_t singles_waiting = 0;  // calls in `ready` that nothing can join (not in `groups`)
+    // Calls in flight that came from a group, and their recipients: how full
+    // the calls that could have taken more are.
+    size_t gathered_calls = 0;
+    size_t gathered_recipients = 0;
     std::unordered_map<std::string, Group> groups;
     std::deque<std::string> full_groups;  // groups that filled a call (some may have gone since)
     std::optional<Clock::time_point> next_due;  // max_wait: when the first held-back call is due
@@ -188,7 +193,7 @@ class SfmcClient {
 
   void pump(Account& account);
   void pump_all();
-  bool more_than_one_call_waits(const Account& account) const;
+  bool demand_past_limit(const Account& account, Clock::time_point now) const;
   std::optional<uint64_t> full_call(Account& account);
   bool due(Account& account, const Call& call, Clock::time_point now);
   void merge(Account& account, uint64_t id);

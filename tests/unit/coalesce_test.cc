@@ -290,6 +290,55 @@ TEST_CASE("a merged stream that one call carries does not raise the limit; more 
   CHECK(f.http.open[1].request.body == batch_body({"k7"}));
 }
 
+TEST_CASE("calls from groups in flight under half full keep the limit however much waits; fuller ones raise it") {
+  Fixture f(CoalesceOptions{.max_recipients = 4}, {}, {.max = 8, .initial = 2});
+  f.warm();
+  f.send(sms("e1", {"k1"}));
+  f.client->poll();
+  f.send(sms("e2", {"k2"}));
+  f.client->poll();
+  REQUIRE(f.http.open.size() == 2);  // two calls of one recipient in four
+  for (int i = 3; i <= 15; ++i)
+    f.send(sms(std::string("e").append(std::to_string(i)), {std::string("k").append(std::to_string(i))}));
+  f.client->poll();  // four calls' worth waits, but more places would only carry emptier calls
+  f.clock.current += 200ms;
+  f.http.answer(accepted({"k1"}));
+  CHECK(f.client->concurrency("default").limit() == 2);
+  REQUIRE(f.http.open.size() == 2);
+  CHECK(f.http.open[1].request.body == batch_body({"k3", "k4", "k5", "k6"}));
+  // In flight now: five recipients in two calls of four, over half full, and
+  // three calls' worth waits: the window that has begun saw demand.
+  f.http.answer(accepted({"k2"}));
+  CHECK(f.http.open[1].request.body == batch_body({"k7", "k8", "k9", "k10"}));
+  f.clock.current += 200ms;
+  f.http.answer(accepted({"k3", "k4", "k5", "k6"}));
+  CHECK(f.client->concurrency("default").limit() == 4);  // slow start: doubled
+}
+
+TEST_CASE("small groups that waited two round trips raise the limit, however empty the calls in flight") {
+  Fixture f(CoalesceOptions{.max_recipients = 4}, {}, {.max = 8, .initial = 1});
+  f.warm();
+  auto one = [](const std::string& name) {
+    return sms(name, {name}, R"("definitionKey":")" + name + R"(","content":{"message":"hi"})");
+  };
+  f.send(one("a"));
+  f.client->poll();
+  for (const char* name : {"b", "c", "d", "e", "f"}) f.send(one(name));
+  f.client->poll();
+  const auto& limit = f.client->concurrency("default");
+  f.clock.current += 200ms;  // baseline 200 ms
+  f.http.answer(accepted({"a"}));
+  f.clock.current += 190ms;  // c, d, e and f have waited 390 ms
+  f.http.answer(accepted({"b"}));
+  CHECK(limit.limit() == 1);
+  f.clock.current += 200ms;  // e and f have waited 590 ms: past two round trips
+  f.http.answer(accepted({"c"}));
+  CHECK(limit.limit() == 1);
+  f.clock.current += 200ms;
+  f.http.answer(accepted({"d"}));  // the window in which they waited
+  CHECK(limit.limit() == 2);
+}
+
 TEST_CASE("a group that fills a call goes before older calls that wait: one place carries max_recipients sends") {
   Fixture f(CoalesceOptions{.max_recipients = 3}, {}, {.max = 8, .fixed = 1});
   f.warm();

@@ -20,6 +20,13 @@ std::string_view to_string(DeliveryState state);
 // A state after which SFMC reports nothing new.
 bool is_terminal(DeliveryState state);
 
+// What SFMC's words mean, in one table for every source of delivery news
+// (the status routes and ENS): a MobileConnect standardStatusCode ...
+DeliveryState state_for_sms_status_code(int code);
+// ... and a Transactional event type, as the status routes write it
+// ("TransactionalSendEvents.SMSSent") or ENS ("...SmsDelivered", "...EmailBounced").
+DeliveryState state_for_event_type(std::string_view type);
+
 // One pending status lookup: for a Transactional recipient (its messageKey)
 // or a MobileConnect send (its tokenId, with the message id its route needs).
 struct StatusCheck {

@@ -31,16 +31,6 @@ int code_rank(const std::string& code) {
   return value;
 }
 
-DeliveryState state_for_code(int code) {
-  if (code >= 4000 && code <= 4499) return DeliveryState::Delivered;
-  if (code == 4501) return DeliveryState::Expired;
-  if (code == 4503) return DeliveryState::NotSent;  // rejected
-  if (code >= 4500 && code <= 4999) return DeliveryState::Undeliverable;
-  if (code >= 2000 && code <= 3999) return DeliveryState::Sent;  // aggregator or carrier has it
-  if (code >= 1000 && code <= 1999) return DeliveryState::Queued;
-  return DeliveryState::Unknown;
-}
-
 // A send's top-level status while no number is tracked yet.
 DeliveryState state_for_send_status(std::string_view status) {
   if (status == "New" || status == "Queuing" || status == "Started") return DeliveryState::Queued;
@@ -133,14 +123,7 @@ StatusAnswer read_message_status(int http_status, std::string_view body) {
   StatusReading row;
   row.event_category_type = text_of(doc, "eventCategoryType");
   if (row.event_category_type.empty()) return unreadable("no 'eventCategoryType'");
-  // NotSent before Sent: it ends with "Sent" too.
-  if (row.event_category_type.ends_with("NotSent")) {
-    row.state = DeliveryState::NotSent;
-  } else if (row.event_category_type.ends_with("Sent")) {
-    row.state = DeliveryState::Sent;
-  } else if (row.event_category_type.ends_with("Queued")) {
-    row.state = DeliveryState::Queued;
-  }
+  row.state = state_for_event_type(row.event_category_type);
   // This route reports nothing after Sent, so Sent ends the follow-up here.
   row.terminal = row.state == DeliveryState::Sent || is_terminal(row.state);
   if (auto info = doc.FindMember("info"); info != doc.MemberEnd() && info->value.IsObject()) {
@@ -205,7 +188,7 @@ StatusAnswer read_delivery_status(int http_status, std::string_view body) {
       }
     }
   }
-  for (size_t i = 0; i < answer.rows.size(); ++i) answer.rows[i].state = state_for_code(ranks[i]);
+  for (size_t i = 0; i < answer.rows.size(); ++i) answer.rows[i].state = state_for_sms_status_code(ranks[i]);
   if (answer.rows.empty()) {
     answer.rows.emplace_back();
     answer.rows.back().state = state_for_send_status(send_status);

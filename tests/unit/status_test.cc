@@ -102,11 +102,11 @@ TEST_CASE("a not-sent Transactional message is terminal and keeps SFMC's code an
 }
 
 TEST_CASE("an unknown event category is unknown, not terminal, with its text kept") {
-  auto a = read_message_status(200, R"({"eventCategoryType":"TransactionalSendEvents.EmailBounced"})");
+  auto a = read_message_status(200, R"({"eventCategoryType":"TransactionalSendEvents.SmsUnsubscribed"})");
   REQUIRE(a.rows.size() == 1);
   CHECK(a.rows[0].state == DeliveryState::Unknown);
   CHECK_FALSE(a.rows[0].terminal);
-  CHECK(a.rows[0].event_category_type == "TransactionalSendEvents.EmailBounced");
+  CHECK(a.rows[0].event_category_type == "TransactionalSendEvents.SmsUnsubscribed");
 }
 
 TEST_CASE("message status errors: 404 is not found, 429/5xx/no answer retry, other 4xx do not") {
@@ -184,22 +184,27 @@ TEST_CASE("several numbers each get a row, in order of first appearance") {
   for (const auto& r : a.rows) CHECK(r.sfmc_time == "2026-11-30T17:04:05.550Z");  // createDate: no completeDate
 }
 
-TEST_CASE("every standardStatusCode band maps to its state") {
+TEST_CASE("every standardStatusCode SFMC documents maps to its state, and the codes between to their band's") {
   struct Case {
     const char* code;
     DeliveryState state;
   };
   const Case cases[] = {
-      {"1000", DeliveryState::Queued},        {"1999", DeliveryState::Queued},
-      {"2000", DeliveryState::Sent},          {"2999", DeliveryState::Sent},
+      {"1000", DeliveryState::Queued},        {"1499", DeliveryState::Queued},
+      {"1500", DeliveryState::NotSent},       {"1501", DeliveryState::NotSent},  // queue failure, validation error
+      {"2000", DeliveryState::Sent},          {"2499", DeliveryState::Sent},
+      {"2500", DeliveryState::NotSent},       {"2501", DeliveryState::NotSent},  // failed to / unknown at the aggregator
+      {"2502", DeliveryState::NotSent},       {"2600", DeliveryState::NotSent},  // invalid number; throttled
+      {"2601", DeliveryState::NotSent},       {"2999", DeliveryState::NotSent},
       {"3000", DeliveryState::Sent},          {"3001", DeliveryState::Sent},
-      {"3999", DeliveryState::Sent},          {"4000", DeliveryState::Delivered},
+      {"3002", DeliveryState::Sent},          {"3400", DeliveryState::Unknown},  // "Unknown error"
+      {"3999", DeliveryState::Unknown},       {"4000", DeliveryState::Delivered},
       {"4499", DeliveryState::Delivered},     {"4500", DeliveryState::Undeliverable},
       {"4501", DeliveryState::Expired},       {"4502", DeliveryState::Undeliverable},
       {"4503", DeliveryState::NotSent},       {"4504", DeliveryState::Undeliverable},
-      {"4999", DeliveryState::Undeliverable}, {"5000", DeliveryState::Unknown},
-      {"999", DeliveryState::Unknown},        {"abc", DeliveryState::Unknown},
-      {"", DeliveryState::Unknown},
+      {"4505", DeliveryState::Undeliverable}, {"4999", DeliveryState::Undeliverable},
+      {"5000", DeliveryState::Unknown},       {"999", DeliveryState::Unknown},
+      {"abc", DeliveryState::Unknown},        {"", DeliveryState::Unknown},
   };
   for (const auto& c : cases) {
     CAPTURE(c.code);
@@ -270,4 +275,28 @@ TEST_CASE("delivery status errors: an unknown tokenId is not found, other 400s s
   CHECK_FALSE(a.retry);
   CHECK_FALSE(a.not_found);
   CHECK(a.error == "SFMC answered HTTP 404: Not Found");
+}
+
+TEST_CASE("Transactional event types, as the status routes and ENS write them, map to states in one table") {
+  const std::pair<const char*, DeliveryState> cases[] = {
+      {"TransactionalSendEvents.SMSQueued", DeliveryState::Queued},
+      {"TransactionalSendEvents.SMSSent", DeliveryState::Sent},
+      {"TransactionalSendEvents.SMSNotSent", DeliveryState::NotSent},
+      {"TransactionalSendEvents.EmailQueued", DeliveryState::Queued},
+      {"TransactionalSendEvents.EmailSent", DeliveryState::Sent},
+      {"TransactionalSendEvents.EmailNotSent", DeliveryState::NotSent},
+      {"TransactionalSendEvents.SmsSent", DeliveryState::Sent},
+      {"TransactionalSendEvents.SmsTransient", DeliveryState::Sent},
+      {"TransactionalSendEvents.SmsDelivered", DeliveryState::Delivered},
+      {"TransactionalSendEvents.SmsBounced", DeliveryState::Undeliverable},
+      {"TransactionalSendEvents.SmsNotSent", DeliveryState::NotSent},
+      {"TransactionalSendEvents.EmailBounced", DeliveryState::Undeliverable},
+      {"EngagementEvents.EmailOpen", DeliveryState::Unknown},
+      {"TransactionalSendEvents.PushSent", DeliveryState::Unknown},
+      {"", DeliveryState::Unknown},
+  };
+  for (const auto& [type, state] : cases) {
+    CAPTURE(type);
+    CHECK(state_for_event_type(type) == state);
+  }
 }

@@ -9,6 +9,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "sfmc/json_text.h"
+
 namespace sfmc {
 namespace {
 
@@ -40,14 +42,6 @@ Mac hmac_sha256(std::string_view key, std::string_view body) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
        body.size(), mac.data(), &size);
   return mac;
-}
-
-std::string text_of(const rapidjson::Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd()) return {};
-  if (it->value.IsString()) return {it->value.GetString(), it->value.GetStringLength()};
-  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
-  return {};
 }
 
 // "sms" or "email", from the part of the event type after its family.

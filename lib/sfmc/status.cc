@@ -6,19 +6,11 @@
 #include <unordered_map>
 
 #include "core/civil_time.h"
+#include "sfmc/json_text.h"
 
 namespace sfmc {
 
 namespace {
-
-std::string text_of(const rapidjson::Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  if (it == object.MemberEnd()) return {};
-  if (it->value.IsString()) return {it->value.GetString(), it->value.GetStringLength()};
-  // Codes may come as numbers; they are kept as SFMC's text either way.
-  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
-  return {};
-}
 
 // A standardStatusCode as a number; -1 (below every real code) when it is not one.
 int code_rank(const std::string& code) {

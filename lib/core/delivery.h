@@ -59,9 +59,15 @@ std::string to_json(const StatusCheck& check);
 // nullopt, with `error` set, when `text` is not a status check.
 std::optional<StatusCheck> parse_status_check(std::string_view text, std::string& error);
 
+// Where delivery news came from: the follow-up's lookups of SFMC's status
+// routes, or SFMC's Event Notification Service pushing it.
+enum class DeliverySource { Status, Ens };
+
 // What one lookup found for one message (one mobile number of a
-// MobileConnect send).
+// MobileConnect send), or what one ENS event said of one message.
 struct DeliveryRecord {
+  DeliverySource source = DeliverySource::Status;
+  // Status records: the event and the lookup. (ENS knows neither.)
   std::string id;
   std::string operation;
   std::string account;
@@ -79,8 +85,13 @@ struct DeliveryRecord {
   std::string description;           // MobileConnect, e.g. "Delivered"
   std::string send_status;           // MobileConnect delivery "status", e.g. "Finished"
   std::string sfmc_time;             // SFMC's timestamp in UTC, RFC 3339 ("...Z"); empty when none
-  int64_t checked_ms = 0;            // when the relay looked (Unix ms, UTC)
+  int64_t checked_ms = 0;            // when the relay looked, or received the ENS event (Unix ms, UTC)
   std::string note;                  // why checks stopped without a terminal state, or what went wrong
+  // ENS records (status records leave them empty).
+  std::string channel{};         // "sms" or "email"
+  std::string mid{};             // the business unit SFMC names
+  std::string definition_key{};  // the send definition
+  std::string composite_id{};
 };
 
 // JSON on the status topic (schemas/delivery.schema.json).

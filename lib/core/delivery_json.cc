@@ -191,21 +191,30 @@ std::string to_json(const DeliveryRecord& r) {
   w.StartObject();
   w.Key("version");
   w.Int(1);
-  put(w, "id", r.id);
-  put(w, "operation", r.operation);
-  put(w, "account", r.account);
-  if (!r.message_key.empty()) {
+  const bool ens = r.source == DeliverySource::Ens;
+  put(w, "source", ens ? "ens" : "status");
+  if (ens) {
     put(w, "messageKey", r.message_key);
+    put(w, "channel", r.channel);
   } else {
-    put(w, "tokenId", r.token_id);
-    put_if(w, "mobileNumber", r.mobile_number);
+    put(w, "id", r.id);
+    put(w, "operation", r.operation);
+    put(w, "account", r.account);
+    if (!r.message_key.empty()) {
+      put(w, "messageKey", r.message_key);
+    } else {
+      put(w, "tokenId", r.token_id);
+      put_if(w, "mobileNumber", r.mobile_number);
+    }
   }
   put(w, "state", to_string(r.state));
   w.Key("final");
   w.Bool(r.final);
-  w.Key("step");
-  w.Int(r.step);
-  put(w, "checkedAt", rfc3339_ms(r.checked_ms));
+  if (!ens) {
+    w.Key("step");
+    w.Int(r.step);
+  }
+  put(w, ens ? "receivedAt" : "checkedAt", rfc3339_ms(r.checked_ms));
   put_if(w, "sfmcTime", r.sfmc_time);
   put_if(w, "note", r.note);
   w.Key("sfmc");
@@ -216,6 +225,9 @@ std::string to_json(const DeliveryRecord& r) {
   put_if(w, "standardStatusCode", r.standard_status_code);
   put_if(w, "description", r.description);
   put_if(w, "status", r.send_status);
+  put_if(w, "mid", r.mid);
+  put_if(w, "definitionKey", r.definition_key);
+  put_if(w, "compositeId", r.composite_id);
   w.EndObject();
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};

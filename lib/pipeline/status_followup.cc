@@ -136,7 +136,7 @@ void StatusFollowUp::answered(uint64_t id, StatusAnswer answer) {
   const std::string& key = check.token_id.empty() ? check.message_key : check.token_id;
   bool first = true;
   for (const auto& row : answer.rows) {
-    DeliveryRecord record{check.id, check.operation, check.account, check.message_key, check.token_id,
+    DeliveryRecord record{DeliverySource::Status, check.id, check.operation, check.account, check.message_key, check.token_id,
                           row.mobile_number, row.state, last, check.step, row.event_category_type, row.status_code,
                           row.status_message, row.standard_status_code, row.description, row.send_status,
                           row.sfmc_time, now, answer.error};

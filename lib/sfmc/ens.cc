@@ -9,6 +9,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "core/civil_time.h"
 #include "sfmc/json_text.h"
 
 namespace sfmc {
@@ -133,6 +134,24 @@ EnsBatch read_ens_batch(std::string_view body) {
     batch.events.push_back(std::move(event));
   }
   return batch;
+}
+
+DeliveryRecord delivery_record(const EnsEvent& event, int64_t received_ms) {
+  DeliveryRecord r;
+  r.source = DeliverySource::Ens;
+  r.message_key = event.message_key;
+  r.channel = event.channel;
+  r.state = event.state;
+  r.final = is_terminal(event.state);
+  r.event_category_type = event.event_type;
+  r.status_code = event.status_code;
+  r.status_message = event.status_message;
+  r.mid = event.mid;
+  r.definition_key = event.definition_key;
+  r.composite_id = event.composite_id;
+  if (event.timestamp_ms > 0 && event.timestamp_ms < kYear10000Ms) r.sfmc_time = rfc3339_ms(event.timestamp_ms);
+  r.checked_ms = received_ms;
+  return r;
 }
 
 std::optional<EnsVerification> read_ens_verification(std::string_view body) {

@@ -61,6 +61,10 @@ struct EnsBatch {
 // A notification body: a JSON array of event objects.
 EnsBatch read_ens_batch(std::string_view body);
 
+// The delivery record of one event, received at `received_ms` (Unix ms).
+// Final when its state is terminal: ENS reports delivery after "sent".
+DeliveryRecord delivery_record(const EnsEvent& event, int64_t received_ms);
+
 // The POST ENS makes when a callback is created: {"callbackId", "verificationKey"}.
 struct EnsVerification {
   std::string callback_id;

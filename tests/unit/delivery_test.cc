@@ -263,7 +263,7 @@ TEST_CASE("a Transactional delivery record has exactly the documented members") 
   r.checked_ms = 1796058545000;
   const auto json = to_json(r);
   CHECK(json ==
-        R"({"version":1,"id":"e-1","operation":"transactional.sms.send","account":"default","messageKey":"mk-1","state":"sent","final":true,"step":1,"checkedAt":"2026-11-30T17:09:05.000Z","sfmcTime":"2026-11-30T17:04:05.123Z","sfmc":{"eventCategoryType":"TransactionalSendEvents.SMSSent"}})");
+        R"({"version":1,"source":"status","id":"e-1","operation":"transactional.sms.send","account":"default","messageKey":"mk-1","state":"sent","final":true,"step":1,"checkedAt":"2026-11-30T17:09:05.000Z","sfmcTime":"2026-11-30T17:04:05.123Z","sfmc":{"eventCategoryType":"TransactionalSendEvents.SMSSent"}})");
   CHECK(violations("delivery.schema.json", json).empty());
 }
 
@@ -287,7 +287,7 @@ TEST_CASE("a MobileConnect delivery record carries the number, SFMC's codes and 
   r.note = "carrier gave up";
   const auto json = to_json(r);
   CHECK(json ==
-        R"({"version":1,"id":"e-2","operation":"mobileconnect.messageContact.send","account":"eu","tokenId":"tok","mobileNumber":"13175551212","state":"undeliverable","final":true,"step":4,"checkedAt":"2026-12-01T06:00:00.007Z","sfmcTime":"2026-12-01T06:00:00.007Z","note":"carrier gave up","sfmc":{"statusCode":"500","statusMessage":"Carrier \"failure\"","standardStatusCode":"4500","description":"Undeliverable","status":"Finished"}})");
+        R"({"version":1,"source":"status","id":"e-2","operation":"mobileconnect.messageContact.send","account":"eu","tokenId":"tok","mobileNumber":"13175551212","state":"undeliverable","final":true,"step":4,"checkedAt":"2026-12-01T06:00:00.007Z","sfmcTime":"2026-12-01T06:00:00.007Z","note":"carrier gave up","sfmc":{"statusCode":"500","statusMessage":"Carrier \"failure\"","standardStatusCode":"4500","description":"Undeliverable","status":"Finished"}})");
   CHECK(violations("delivery.schema.json", json).empty());
 }
 
@@ -301,8 +301,39 @@ TEST_CASE("a MobileConnect record before any number is tracked omits the number 
   r.send_status = "Queuing";
   const auto json = to_json(r);
   CHECK(json ==
-        R"({"version":1,"id":"e-3","operation":"mobileconnect.messageList.send","account":"default","tokenId":"tok","state":"queued","final":false,"step":0,"checkedAt":"1970-01-01T00:00:00.000Z","sfmc":{"status":"Queuing"}})");
+        R"({"version":1,"source":"status","id":"e-3","operation":"mobileconnect.messageList.send","account":"default","tokenId":"tok","state":"queued","final":false,"step":0,"checkedAt":"1970-01-01T00:00:00.000Z","sfmc":{"status":"Queuing"}})");
   CHECK(violations("delivery.schema.json", json).empty());
+}
+
+TEST_CASE("an ENS delivery record validates without the follow-up's members, and not with them") {
+  DeliveryRecord r;
+  r.source = DeliverySource::Ens;
+  r.message_key = "mk-1";
+  r.channel = "sms";
+  r.state = DeliveryState::Delivered;
+  r.final = true;
+  r.event_category_type = "TransactionalSendEvents.SmsDelivered";
+  r.mid = "1234";
+  r.sfmc_time = "2026-11-30T17:04:05.123Z";
+  r.checked_ms = 1796058545000;
+  const auto json = to_json(r);
+  CHECK(json ==
+        R"({"version":1,"source":"ens","messageKey":"mk-1","channel":"sms","state":"delivered","final":true,"receivedAt":"2026-11-30T17:09:05.000Z","sfmcTime":"2026-11-30T17:04:05.123Z","sfmc":{"eventCategoryType":"TransactionalSendEvents.SmsDelivered","mid":"1234"}})");
+  CHECK(violations("delivery.schema.json", json).empty());
+  // An ENS record with a step, one without its channel; a status record with a channel.
+  CHECK_FALSE(violations("delivery.schema.json",
+                         R"({"version":1,"source":"ens","messageKey":"k","channel":"sms","state":"sent","final":false,"step":0,"receivedAt":"2026-11-30T17:09:05.000Z","sfmc":{}})")
+                  .empty());
+  CHECK_FALSE(violations("delivery.schema.json",
+                         R"({"version":1,"source":"ens","messageKey":"k","state":"sent","final":false,"receivedAt":"2026-11-30T17:09:05.000Z","sfmc":{}})")
+                  .empty());
+  CHECK_FALSE(violations("delivery.schema.json",
+                         R"({"version":1,"source":"status","id":"e","operation":"o","account":"a","messageKey":"k","channel":"sms","state":"sent","final":false,"step":0,"checkedAt":"2026-11-30T17:09:05.000Z","sfmc":{}})")
+                  .empty());
+  // A record written before `source` existed is a status record.
+  CHECK(violations("delivery.schema.json",
+                   R"({"version":1,"id":"e","operation":"o","account":"a","messageKey":"k","state":"sent","final":false,"step":0,"checkedAt":"2026-11-30T17:09:05.000Z","sfmc":{}})")
+            .empty());
 }
 
 TEST_CASE("the schemas refuse what the formats do not allow") {

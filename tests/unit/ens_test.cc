@@ -113,3 +113,23 @@ TEST_CASE("ens verification: the POST made when a callback is created") {
   CHECK_FALSE(read_ens_verification(R"({"callbackId":"cb-1"})"));
   CHECK_FALSE(read_ens_verification("[]"));
 }
+
+TEST_CASE("ens delivery record: source ens, the messageKey, channel, state, SFMC's words and times") {
+  const auto batch = read_ens_batch(R"([
+    {"eventCategoryType":"TransactionalSendEvents.SmsBounced","timestampUTC":1796058245123,"compositeId":"c.1",
+     "definitionKey":"order-shipped","mid":"1234",
+     "info":{"messageKey":"mk-2","to":"15555550101","statusCode":4504,"reason":"Unknown Subscriber"}},
+    {"eventCategoryType":"TransactionalSendEvents.EmailSent","info":{"messageKey":"mk-3"}}
+  ])");
+  REQUIRE(batch.events.size() == 2);
+  const std::string bounced = to_json(delivery_record(batch.events[0], 1796058545000));
+  CHECK(bounced ==
+        R"({"version":1,"source":"ens","messageKey":"mk-2","channel":"sms","state":"undeliverable","final":true,)"
+        R"("receivedAt":"2026-11-30T17:09:05.000Z","sfmcTime":"2026-11-30T17:04:05.123Z","sfmc":{)"
+        R"("eventCategoryType":"TransactionalSendEvents.SmsBounced","statusCode":"4504",)"
+        R"("statusMessage":"Unknown Subscriber","mid":"1234","definitionKey":"order-shipped","compositeId":"c.1"}})");
+  const std::string sent = to_json(delivery_record(batch.events[1], 1796058545000));
+  CHECK(sent == R"({"version":1,"source":"ens","messageKey":"mk-3","channel":"email","state":"sent","final":false,)"
+                R"("receivedAt":"2026-11-30T17:09:05.000Z","sfmc":{"eventCategoryType":)"
+                R"("TransactionalSendEvents.EmailSent"}})");  // not final: a bounce may follow
+}

@@ -13,18 +13,24 @@ namespace sfmc {
 // their range.
 DeliveryState state_for_sms_status_code(int code) {
   switch (code) {
-    case 3400: return DeliveryState::Unknown;        // "Unknown error"
-    case 4501: return DeliveryState::Expired;        // the carrier gave up retrying
-    case 4503: return DeliveryState::NotSent;        // rejected by the carrier (loop, spam)
+    case 3400: return DeliveryState::Unknown;  // "Unknown error"
+    case 4501: return DeliveryState::Expired;  // the carrier gave up retrying
+    case 4503: return DeliveryState::NotSent;  // rejected by the carrier (loop, spam)
     default: break;
   }
-  if (code >= 1000 && code <= 1499) return DeliveryState::Queued;    // 1000 queued to the send service
-  if (code >= 1500 && code <= 1999) return DeliveryState::NotSent;   // 1500 queue failure, 1501 validation error
-  if (code >= 2000 && code <= 2499) return DeliveryState::Sent;      // 2000 delivered to the aggregator
-  if (code >= 2500 && code <= 2999) return DeliveryState::NotSent;   // 2500-2502 failed to the aggregator, 2600/2601 throttled, socket error
-  if (code >= 3000 && code <= 3399) return DeliveryState::Sent;      // 3000-3002 en route, sent to, accepted by the carrier
-  if (code >= 4000 && code <= 4499) return DeliveryState::Delivered; // 4000 delivered to the handset
-  if (code >= 4500 && code <= 4999) return DeliveryState::Undeliverable;  // 4500, 4502 deleted, 4504 unknown subscriber, 4505
+  // 1000 queued to the send service; 1500 queue failure, 1501 validation error.
+  if (code >= 1000 && code <= 1499) return DeliveryState::Queued;
+  if (code >= 1500 && code <= 1999) return DeliveryState::NotSent;
+  // 2000 delivered to the aggregator; 2500-2502 failed to it (2502: an
+  // invalid number), 2600/2601 throttled or a socket error, retries spent.
+  if (code >= 2000 && code <= 2499) return DeliveryState::Sent;
+  if (code >= 2500 && code <= 2999) return DeliveryState::NotSent;
+  // 3000-3002 en route to, sent to, accepted by the carrier.
+  if (code >= 3000 && code <= 3399) return DeliveryState::Sent;
+  // 4000 delivered to the handset; 4500 undeliverable, 4502 deleted,
+  // 4504 unknown subscriber, 4505 invalid number.
+  if (code >= 4000 && code <= 4499) return DeliveryState::Delivered;
+  if (code >= 4500 && code <= 4999) return DeliveryState::Undeliverable;
   return DeliveryState::Unknown;
 }
 
@@ -34,9 +40,9 @@ DeliveryState state_for_event_type(std::string_view type) {
   if (const auto dot = type.rfind('.'); dot != std::string_view::npos) type.remove_prefix(dot + 1);
   std::string what;
   for (char c : type) what += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (what.starts_with("sms")) what.erase(0, 3);
-  else if (what.starts_with("email")) what.erase(0, 5);
-  else return DeliveryState::Unknown;
+  const size_t channel = what.starts_with("sms") ? 3 : what.starts_with("email") ? 5 : 0;
+  if (channel == 0) return DeliveryState::Unknown;
+  what.erase(0, channel);
   if (what == "queued") return DeliveryState::Queued;
   if (what == "sent") return DeliveryState::Sent;
   if (what == "transient") return DeliveryState::Sent;  // a carrier's intermediate status

@@ -136,10 +136,10 @@ void StatusFollowUp::answered(uint64_t id, StatusAnswer answer) {
   const std::string& key = check.token_id.empty() ? check.message_key : check.token_id;
   bool first = true;
   for (const auto& row : answer.rows) {
-    DeliveryRecord record{DeliverySource::Status, check.id, check.operation, check.account, check.message_key, check.token_id,
-                          row.mobile_number, row.state, last, check.step, row.event_category_type, row.status_code,
-                          row.status_message, row.standard_status_code, row.description, row.send_status,
-                          row.sfmc_time, now, answer.error};
+    DeliveryRecord record{DeliverySource::Status, check.id, check.operation, check.account, check.message_key,
+                          check.token_id, row.mobile_number, row.state, last, check.step, row.event_category_type,
+                          row.status_code, row.status_message, row.standard_status_code, row.description,
+                          row.send_status, row.sfmc_time, now, answer.error};
     if (last && !row.terminal && record.note.empty())
       record.note = !more_steps ? "schedule ended" : "past SFMC's lookup window";
     if (!publish(options_.topic, key, to_json(record), input, first)) return;

@@ -38,16 +38,16 @@ class EnsSignature {
 struct EnsEvent {
   std::string event_type;  // eventCategoryType, e.g. TransactionalSendEvents.SmsDelivered
   DeliveryState state = DeliveryState::Unknown;
-  std::string channel;       // "sms" or "email", from the event type
-  std::string message_key;   // info.messageKey
-  std::string to;            // info.to
-  std::string contact_key;   // info.subscriberKey or info.contactKey
-  std::string status_code;   // info.statusCode, as text
+  std::string channel;         // "sms" or "email", from the event type
+  std::string message_key;     // info.messageKey
+  std::string to;              // info.to
+  std::string contact_key;     // info.subscriberKey or info.contactKey
+  std::string status_code;     // info.statusCode, as text
   std::string status_message;  // info.statusMessage, or info.reason
   std::string definition_key;
   std::string composite_id;
-  std::string mid;            // the business unit
-  int64_t timestamp_ms = 0;   // timestampUTC (Unix ms)
+  std::string mid;           // the business unit
+  int64_t timestamp_ms = 0;  // timestampUTC (Unix ms)
 };
 
 struct EnsBatch {

@@ -74,7 +74,9 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
               "input_topics": [")" << input << R"("], "outcome_topic": ")" << outcomes << R"(",)"
                              << (options_.dead_letters ? R"("dead_letter_topic": ")" + dead_letters + "\"," : "") << R"(
               "consumer_properties": )" << consumer_properties() << R"(},
-    "accounts": {"default": {"auth_base_url": ")" << (options_.auth_base_url.empty() ? sim.base_url() : options_.auth_base_url) << R"(", "client_id": "sim-client",
+    "accounts": {"default": {"auth_base_url": ")"
+                             << (options_.auth_base_url.empty() ? sim.base_url() : options_.auth_base_url) << R"(",
+                             "client_id": "sim-client",
                              "client_secret_env": "SFMC_TEST_SECRET"}},
     "admin": {"listen": "127.0.0.1:0"},
     "log": {"level": "debug"})" << (options_.extra_config.empty() ? "" : ",\n    " + options_.extra_config) << R"(

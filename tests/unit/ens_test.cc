@@ -1,10 +1,10 @@
 // Reading SFMC's Event Notification Service: signatures, batches, the
 // verification POST.
+#include "sfmc/ens.h"
+
 #include <doctest/doctest.h>
 
 #include <stdexcept>
-
-#include "sfmc/ens.h"
 
 using namespace sfmc;
 

@@ -1,11 +1,12 @@
 // What the ENS receiver does with one POST of SFMC's Event Notification
 // Service, apart from HTTP and Kafka (the daemon's listener and producer
 // sit around it): the verification POST is answered 200 and its pair
-// handed back (to log, or to verify); any other body must carry a valid x-sfmc-ens-signature (401
-// otherwise, before anything is parsed) and be a batch of events (400
-// otherwise); each event not seen recently becomes a delivery record, keyed
-// by its messageKey, and the answer is 200 only once the sink says every
-// record is acknowledged, 503 (ENS retries) when it cannot say so in time.
+// handed back (to log, or to verify); any other body must carry a valid
+// x-sfmc-ens-signature (401 otherwise, before anything is parsed) and be a
+// batch of events (400 otherwise); each event not seen recently becomes a
+// delivery record, keyed by its messageKey, and the answer is 200 only once
+// the sink says every record is acknowledged, 503 (ENS retries) when it
+// cannot say so in time.
 #pragma once
 
 #include <chrono>

@@ -30,6 +30,7 @@
 #include "telemetry/metrics.h"
 #include "telemetry/log.h"
 #include "pipeline/relay.h"
+#include "pipeline/ens_service.h"
 #include "pipeline/status_followup.h"
 #include "sfmc/status_client.h"
 #include "sfmc/client.h"
@@ -216,6 +217,14 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
                        {"outcome_topic", config.pipeline.outcome_topic},
                        {"max_in_flight", config.pipeline.max_in_flight},
                        {"admin", config.admin_listen.empty() ? "off" : config.admin_listen + " (port " + std::to_string(admin.port()) + ")"}});
+  std::unique_ptr<EnsService> ens;
+  if (!config.ens.listen.empty()) {
+    ens = std::make_unique<EnsService>(config.ens, config.producer_properties, registry, log, kafka_log);
+    ens->start();
+    log.info("ENS receiver listening",
+             {{"listen", config.ens.listen}, {"port", ens->port()}, {"path", config.ens.path},
+              {"topic", config.ens.topic}, {"https", config.ens.tls_cert_file.empty() ? "no" : "yes"}});
+  }
   std::unique_ptr<FollowUp> followup;
   std::atomic<bool> followup_stop{false};
   std::atomic<bool> followup_failed{false};

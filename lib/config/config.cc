@@ -61,6 +61,19 @@ std::string read_secret_file(const std::string& name, const GetEnv& getenv, std:
   return secret;
 }
 
+// A secret given as {"file": NAME} or {"env": VARIABLE}; nullopt, with the
+// problem listed (at `at`), when it cannot be read.
+std::optional<std::string> read_secret(const Value& spec, const GetEnv& getenv, std::vector<std::string>& problems,
+                                       const std::string& at) {
+  if (const Value* file = member(spec, "file")) return read_secret_file(file->GetString(), getenv, problems, at);
+  if (const Value* env = member(spec, "env")) {
+    auto secret = getenv(env->GetString());
+    if (secret && !secret->empty()) return secret;
+    problems.push_back(at + ": environment variable " + std::string(env->GetString()) + " is not set");
+  }
+  return std::nullopt;
+}
+
 // librdkafka properties: a string, or a secret ({"file": NAME} or
 // {"env": VARIABLE}) read here, so that a password need not sit in the file.
 void copy_properties(const Value* object, kafka::Properties& into, const GetEnv& getenv,
@@ -72,16 +85,8 @@ void copy_properties(const Value* object, kafka::Properties& into, const GetEnv&
       into[name] = m.value.GetString();
       continue;
     }
-    const std::string at = where + "/" + pointer_token(name);
-    if (const Value* file = member(m.value, "file")) {
-      into[name] = read_secret_file(file->GetString(), getenv, problems, at);
-    } else if (const Value* env = member(m.value, "env")) {
-      auto secret = getenv(env->GetString());
-      if (!secret || secret->empty())
-        problems.push_back(at + ": environment variable " + std::string(env->GetString()) + " is not set");
-      else
-        into[name] = *secret;
-    }
+    if (auto secret = read_secret(m.value, getenv, problems, where + "/" + pointer_token(name)))
+      into[name] = std::move(*secret);
   }
 }
 
@@ -305,6 +310,35 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
     if (const Value* mask = member(*log, "mask_personal_data")) config.mask_personal_data = mask->GetBool();
   }
   if (const Value* admin = member(doc, "admin")) config.admin_listen = text(*admin, "listen", config.admin_listen);
+  if (const Value* ens = member(doc, "ens")) {
+    EnsOptions& o = config.ens;
+    o.listen = text(*ens, "listen");
+    o.path = text(*ens, "path", o.path);
+    o.topic = text(*ens, "topic", config.status.topic);
+    if (o.topic.empty()) problems.push_back("/ens/topic: needed when status.topic is not set");
+    o.tls_cert_file = text(*ens, "tls_cert_file");
+    o.tls_key_file = text(*ens, "tls_key_file");
+    if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+      problems.push_back("/ens: tls_cert_file and tls_key_file go together");
+    o.max_connections = integer<size_t>(ens, "max_connections", o.max_connections);
+    o.max_body_bytes = integer<size_t>(ens, "max_body_bytes", o.max_body_bytes);
+    o.read_timeout = std::chrono::milliseconds(integer<int64_t>(ens, "read_timeout_ms", o.read_timeout.count()));
+    o.receiver.answer_within =
+        std::chrono::milliseconds(integer<int64_t>(ens, "answer_within_ms", o.receiver.answer_within.count()));
+    o.receiver.remembered_events = integer<size_t>(ens, "remembered_events", o.receiver.remembered_events);
+    const Value& keys = (*ens)["signature_keys"];
+    for (rapidjson::SizeType i = 0; i < keys.Size(); ++i) {
+      const std::string at = "/ens/signature_keys/" + std::to_string(i);
+      auto key = read_secret(keys[i], getenv, problems, at);
+      if (!key) continue;
+      try {
+        EnsSignature check({*key});
+        o.receiver.signature_keys.push_back(std::move(*key));
+      } catch (const std::invalid_argument&) {
+        problems.push_back(at + ": the signature key is not base64 (as SFMC shows it)");
+      }
+    }
+  }
 
   if (!problems.empty()) throw invalid(problems);
   return config;

@@ -15,6 +15,7 @@
 #include "http/curl_transport.h"
 #include "kafka/handles.h"
 #include "telemetry/log.h"
+#include "pipeline/ens_service.h"
 #include "pipeline/relay.h"
 #include "pipeline/status_followup.h"
 #include "sfmc/account.h"
@@ -38,6 +39,8 @@ struct RelayConfig {
   StatusOptions status;
   StatusClientOptions status_client;
   CurlOptions status_http;
+  // The ENS receiver (ens.listen empty: off).
+  EnsOptions ens;
   LogLevel log_level = LogLevel::Info;
   bool mask_personal_data = true;
   std::string admin_listen = "127.0.0.1:9464";  // empty: no admin endpoint

@@ -1,0 +1,192 @@
+// The ENS receiver on the real broker: signed batches become delivery
+// records on the topic, each event once; what is not signed, not a batch,
+// too large or too slow is refused without producing anything or holding
+// up other senders; and a batch Kafka cannot take is answered 503.
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "delivery_harness.h"
+#include "relay_fixture.h"
+#include "sfmc/ens.h"
+
+using namespace sfmc::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kKey = "ZW5zLXRlc3Qtc2lnbmF0dXJlLWtleS0wMTIzNDU2Nzg5";  // "ens-test-signature-key-0123456789"
+
+// A relay with the receiver on, its key in a file, writing to its own topic.
+struct EnsRelay {
+  std::string topic = unique_name("ens-deliveries");
+  std::filesystem::path key_file = std::filesystem::temp_directory_path() / unique_name("ens-key");
+  std::unique_ptr<RelayUnderTest> relay;
+  int port = 0;
+
+  explicit EnsRelay(const std::string& record_topic = "", const std::string& more = "") {
+    if (record_topic.empty()) create_topic(broker_bootstrap(), topic, 1);
+    else topic = record_topic;
+    std::ofstream(key_file) << kKey << "\n";
+    RelayOptions o;
+    o.extra_config = R"("ens": {"listen": "127.0.0.1:0", "topic": ")" + topic +
+                     R"(", "signature_keys": [{"file": ")" + key_file.string() + R"("}], "max_body_bytes": 262144,
+                        "read_timeout_ms": 1000)" + more + "}";
+    relay = std::make_unique<RelayUnderTest>(o);
+    const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
+    std::smatch found;
+    const bool up = eventually(30s, [&] {
+      const std::string log = relay->log();
+      return std::regex_search(log, found, listening);
+    }, 20ms);
+    if (!up) MESSAGE("log:\n" << relay->log());
+    REQUIRE(up);
+    port = std::stoi(found[1]);
+  }
+  ~EnsRelay() { std::filesystem::remove(key_file); }
+
+  httplib::Result post(const std::string& body, const std::string& signature) const {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10, 0);
+    httplib::Headers headers;
+    if (!signature.empty()) headers.emplace("x-sfmc-ens-signature", signature);
+    return client.Post("/sfmc/ens", headers, body, "application/json");
+  }
+  httplib::Result post_signed(const std::string& body) const { return post(body, sfmc::EnsSignature::sign(kKey, body)); }
+};
+
+std::string event(const std::string& type, const std::string& key, int64_t ts) {
+  return R"({"eventCategoryType":"TransactionalSendEvents.)" + type + R"(","timestampUTC":)" + std::to_string(ts) +
+         R"(,"compositeId":"c","definitionKey":"d","mid":"1234","info":{"messageKey":")" + key + R"(","to":"1555"}})";
+}
+
+std::string batch(int first, int count, const std::string& type = "SmsDelivered") {
+  std::string body = "[";
+  for (int i = first; i < first + count; ++i) {
+    if (i > first) body += ',';
+    body += event(type, std::string("mk-").append(std::to_string(i)), 1796058245000 + i);
+  }
+  return body + "]";
+}
+
+}  // namespace
+
+TEST_CASE("ens: signed batches become one delivery record per event, each once, keyed by messageKey; repeats are "
+          "dropped") {
+  EnsRelay ens;
+  constexpr int kBatches = 5, kPerBatch = 200;
+  for (int b = 0; b < kBatches; ++b) {
+    auto answer = ens.post_signed(batch(b * kPerBatch, kPerBatch));
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+  }
+  // ENS sends a batch again, and one event twice in a batch.
+  auto again = ens.post_signed(batch(0, kPerBatch));
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  auto twice = ens.post_signed("[" + event("SmsDelivered", "mk-x", 1) + "," + event("SmsDelivered", "mk-x", 1) + "]");
+  REQUIRE(twice);
+  CHECK(twice->status == 200);
+
+  auto records = read_to_end(ens.relay->bootstrap, ens.topic, 1, 60s, false);
+  REQUIRE(records.size() == kBatches * kPerBatch + 1);
+  std::set<std::string> keys;
+  for (const auto& record : records) {
+    REQUIRE(record.key);
+    keys.insert(*record.key);
+    auto doc = parse_json(record.value);
+    CHECK(std::string(doc["source"].GetString()) == "ens");
+    CHECK(std::string(doc["messageKey"].GetString()) == *record.key);
+    CHECK(std::string(doc["state"].GetString()) == "delivered");
+    CHECK(std::string(doc["channel"].GetString()) == "sms");
+    CHECK(doc["final"].GetBool());
+  }
+  CHECK(keys.size() == kBatches * kPerBatch + 1);
+  const auto metrics = scrape_metrics(ens.relay->admin_port());
+  CHECK(metrics.at("sfmc_relay_ens_records_total") == kBatches * kPerBatch + 1);
+  CHECK(metrics.at("sfmc_relay_ens_repeats_total") == kPerBatch + 1);
+  CHECK(metrics.at(R"(sfmc_relay_ens_posts_total{answer="ok"})") == kBatches + 2);
+  CHECK(ens.relay->log().find(kKey) == std::string::npos);  // the key is never logged
+}
+
+TEST_CASE("ens: unsigned, forged, or a signed body replayed changed: 401; not a batch: 400; too large: 413; GET: "
+          "405; nothing produced") {
+  EnsRelay ens;
+  const std::string body = batch(0, 3);
+  const std::string signature = sfmc::EnsSignature::sign(kKey, body);
+  const std::string other_key = "b3RoZXIta2V5LTEyMzQ1Njc4OTA=";
+  auto status = [](const httplib::Result& r) { return r ? r->status : -1; };
+  CHECK(status(ens.post(body, "")) == 401);
+  CHECK(status(ens.post(body, sfmc::EnsSignature::sign(other_key, body))) == 401);
+  CHECK(status(ens.post(batch(0, 3, "SmsBounced"), signature)) == 401);  // the signature of another body
+  CHECK(status(ens.post_signed(R"({"events":[]})")) == 400);
+  CHECK(status(ens.post_signed(batch(0, 2000))) == 413);  // past max_body_bytes (256 KiB)
+  httplib::Client client("127.0.0.1", ens.port);
+  auto get = client.Get("/sfmc/ens");
+  REQUIRE(get);
+  CHECK(get->status == 405);
+  CHECK(client.Post("/elsewhere", body, "application/json")->status == 404);
+
+  // A verification POST is answered 200 and logged for the operator.
+  auto verification = ens.post(R"({"callbackId":"cb-1","verificationKey":"vk-9"})", "");
+  REQUIRE(verification);
+  CHECK(verification->status == 200);
+  CHECK(eventually(10s, [&] { return ens.relay->log().find(R"("callbackId":"cb-1","verificationKey":"vk-9")") !=
+                                     std::string::npos; }, 20ms));
+
+  CHECK(read_to_end(ens.relay->bootstrap, ens.topic, 1, 2s, false).empty());
+  const auto metrics = scrape_metrics(ens.relay->admin_port());
+  CHECK(metrics.at(R"(sfmc_relay_ens_posts_total{answer="bad_signature"})") == 3);
+  CHECK(metrics.at(R"(sfmc_relay_ens_posts_total{answer="malformed"})") == 1);
+}
+
+TEST_CASE("ens: a slow sender is cut off at the read timeout, and does not hold up a signed batch meanwhile") {
+  EnsRelay ens;
+  // Headers and a promise of 1,000 bytes, then a trickle.
+  int slow = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(slow >= 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(ens.port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(slow, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  const std::string head = "POST /sfmc/ens HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n[";
+  REQUIRE(send(slow, head.data(), head.size(), 0) == static_cast<ssize_t>(head.size()));
+
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = ens.post_signed(batch(0, 10));
+  REQUIRE(answer);
+  CHECK(answer->status == 200);
+  CHECK(std::chrono::steady_clock::now() - start < 900ms);  // answered before the slow one's timeout
+
+  // The slow one is refused at the read timeout (read_timeout_ms 1000), without a record.
+  timeval wait{5, 0};
+  setsockopt(slow, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  std::string reply;
+  char buffer[512];
+  for (ssize_t n; reply.find("\r\n\r\n") == std::string::npos && (n = recv(slow, buffer, sizeof buffer, 0)) > 0;)
+    reply.append(buffer, static_cast<size_t>(n));
+  CHECK_MESSAGE(reply.starts_with("HTTP/1.1 400"), reply);  // not our 5 s wait running out
+  CHECK(std::chrono::steady_clock::now() - start < 4s);
+  close(slow);
+  CHECK(read_to_end(ens.relay->bootstrap, ens.topic, 1, 10s, false).size() == 10);
+}
+
+TEST_CASE("ens: a batch Kafka cannot take in time is answered 503, so that ENS sends it again") {
+  // A topic that does not exist (the broker creates none): no record is ever acknowledged.
+  EnsRelay ens(unique_name("ens-missing"), R"(, "answer_within_ms": 800)");
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = ens.post_signed(batch(0, 5));
+  REQUIRE(answer);
+  CHECK(answer->status == 503);
+  CHECK(std::chrono::steady_clock::now() - start < 3s);  // within ENS's 3 s
+  CHECK(eventually(10s, [&] { return ens.relay->log().find(R"("msg":"ENS POST refused","status":503)") !=
+                                     std::string::npos; }, 20ms));
+}

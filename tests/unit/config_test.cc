@@ -282,3 +282,39 @@ TEST_CASE("a librdkafka property can be a secret: a file, a systemd credential b
             .find("/kafka/properties/sasl.password") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the ens section: keys read as secrets, its defaults, and each mistake in one line without the key") {
+  std::string text(kMinimal);
+  text.pop_back();
+  const auto with = [&](const std::string& ens) { return text + R"(, "ens": )" + ens + "}"; };
+  const auto keyed = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "ENS_KEY") return std::string("ZW5zLWtleQ==");
+    if (name == "ENS_BAD") return std::string("not base64 at all!");
+    return env(name);
+  };
+  RelayConfig c = parse_config(with(R"({"listen": "0.0.0.0:9465", "topic": "deliveries",
+                                        "signature_keys": [{"env": "ENS_KEY"}]})"),
+                               keyed);
+  CHECK(c.ens.listen == "0.0.0.0:9465");
+  CHECK(c.ens.path == "/sfmc/ens");
+  CHECK(c.ens.topic == "deliveries");
+  CHECK(c.ens.receiver.signature_keys == std::vector<std::string>{"ZW5zLWtleQ=="});
+  CHECK(c.ens.receiver.answer_within == std::chrono::milliseconds(2500));
+  CHECK(c.ens.max_connections == 16);
+  CHECK(parse_config(kMinimal, env).ens.listen.empty());  // off unless configured
+
+  std::string problem;
+  try {
+    parse_config(with(R"({"listen": "0.0.0.0:9465", "signature_keys": [{"env": "ENS_BAD"}, {"env": "ENS_NONE"}],
+                         "tls_cert_file": "/c.pem"})"),
+                 keyed);
+  } catch (const ConfigError& e) {
+    problem = e.what();
+  }
+  CHECK(problem.find("/ens/topic: needed when status.topic is not set") != std::string::npos);
+  CHECK(problem.find("/ens: tls_cert_file and tls_key_file go together") != std::string::npos);
+  CHECK(problem.find("/ens/signature_keys/0: the signature key is not base64 (as SFMC shows it)") != std::string::npos);
+  CHECK(problem.find("/ens/signature_keys/1: environment variable ENS_NONE is not set") != std::string::npos);
+  CHECK(problem.find("not base64 at all") == std::string::npos);  // never the key
+  CHECK(refusal(with(R"({"listen": "0.0.0.0:9465", "topic": "t", "signature_keys": ["ZW5zLWtleQ=="]})")) != "");
+}

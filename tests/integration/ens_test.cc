@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <regex>
+#include <mutex>
 #include <set>
 
 #include "delivery_harness.h"
@@ -189,4 +190,128 @@ TEST_CASE("ens: a batch Kafka cannot take in time is answered 503, so that ENS s
   CHECK(std::chrono::steady_clock::now() - start < 3s);  // within ENS's 3 s
   CHECK(eventually(10s, [&] { return ens.relay->log().find(R"("msg":"ENS POST refused","status":503)") !=
                                      std::string::npos; }, 20ms));
+}
+
+namespace {
+
+// A port nothing listens on now (the relay binds it a moment later).
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0);
+  socklen_t size = sizeof at;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size);
+  close(fd);
+  return ntohs(at.sin_port);
+}
+
+std::string sms_event(int i) {
+  return R"({"operation":"transactional.sms.send","id":"ens-)" + std::to_string(i) +
+         R"(","body":{"definitionKey":"d","recipients":[{"contactKey":"c","to":"1555","messageKey":"mk-)" +
+         std::to_string(i) + R"("}]}})";
+}
+
+// (messageKey, event type) of each record on `topic`.
+std::vector<std::pair<std::string, std::string>> seen_events(const std::string& bootstrap, const std::string& topic,
+                                                             std::chrono::milliseconds deadline) {
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (const auto& record : read_to_end(bootstrap, topic, 1, deadline, false)) {
+    auto doc = parse_json(record.value);
+    seen.emplace_back(doc["messageKey"].GetString(), doc["sfmc"]["eventCategoryType"].GetString());
+  }
+  return seen;
+}
+
+// A relay whose simulator feeds its receiver, as SFMC's ENS would.
+RelayOptions fed(int port, const std::string& topic, const std::filesystem::path& key_file) {
+  RelayOptions o;
+  o.sim_ens.callback_url = "http://127.0.0.1:" + std::to_string(port) + "/sfmc/ens";
+  o.sim_ens.signature_key = kKey;
+  o.sim_ens.delivered_after = 300ms;
+  o.sim_ens.flush_every = 50ms;
+  o.sim_ens.repeat_rate = 0.5;
+  o.sim_ens.seed = 7;
+  o.extra_config = R"("ens": {"listen": "127.0.0.1:)" + std::to_string(port) + R"(", "topic": ")" + topic +
+                   R"(", "signature_keys": [{"file": ")" + key_file.string() + R"("}]})";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("ens: N sends through the simulator's ENS feed give every expected delivery record, each once") {
+  constexpr int kSends = 300;
+  const std::string topic = unique_name("ens-fed");
+  create_topic(broker_bootstrap(), topic, 1);
+  const auto key_file = std::filesystem::temp_directory_path() / unique_name("ens-key");
+  std::ofstream(key_file) << kKey;
+  RelayUnderTest relay(fed(free_port(), topic, key_file));
+  for (int i = 0; i < kSends; ++i) produce(relay.bootstrap, relay.input, std::string("k"), sms_event(i));
+
+  // Sent and delivered for each: 2 x N, and nothing more once the feed is done.
+  const bool all = eventually(60s, [&] {
+    const auto stats = relay.sim.stats().ens;
+    return stats.events >= 2 * kSends && stats.pending == 0;
+  }, 50ms);
+  if (!all) MESSAGE("log:\n" << relay.log());
+  REQUIRE(all);
+  const auto stats = relay.sim.stats().ens;
+  CHECK(stats.repeats > 0);  // the receiver met ENS's repeats
+  CHECK(stats.failures == 0);
+  const auto seen = seen_events(relay.bootstrap, topic, 30s);
+  std::set<std::pair<std::string, std::string>> distinct(seen.begin(), seen.end());
+  CHECK(seen.size() == 2 * kSends);  // each once
+  CHECK(distinct.size() == 2 * kSends);
+  for (int i = 0; i < kSends; ++i) {
+    const std::string key = "mk-" + std::to_string(i);
+    CHECK(distinct.count({key, "TransactionalSendEvents.SmsSent"}) == 1);
+    CHECK(distinct.count({key, "TransactionalSendEvents.SmsDelivered"}) == 1);
+  }
+  std::filesystem::remove(key_file);
+}
+
+TEST_CASE("ens: after a kill -9 of the relay during a feed, every batch it answered 2xx is on the topic") {
+  constexpr int kSends = 600;
+  const std::string topic = unique_name("ens-killed");
+  create_topic(broker_bootstrap(), topic, 1);
+  const auto key_file = std::filesystem::temp_directory_path() / unique_name("ens-key");
+  std::ofstream(key_file) << kKey;
+  std::mutex mutex;
+  std::vector<std::string> acknowledged;  // bodies answered 2xx
+  RelayOptions o = fed(free_port(), topic, key_file);
+  o.sim_ens.repeat_rate = 0;
+  o.sim_ens.max_batch = 20;
+  o.sim_ens.delivered_after = 5s;  // the kill comes between the sent events and the delivered ones
+  o.sim_ens.on_acknowledged = [&](const std::string& body) {
+    std::lock_guard lock(mutex);
+    acknowledged.push_back(body);
+  };
+  RelayUnderTest relay(o);
+  for (int i = 0; i < kSends; ++i) produce(relay.bootstrap, relay.input, std::string("k"), sms_event(i));
+  // Mid-feed: the sent events answered, the delivered ones to come.
+  REQUIRE(eventually(60s, [&] { return relay.sim.stats().ens.events >= kSends; }, 5ms));
+  relay.daemon().signal(SIGKILL);
+  relay.daemon().wait(10s);
+  std::vector<std::string> bodies;
+  {
+    std::lock_guard lock(mutex);
+    bodies = acknowledged;
+  }
+  REQUIRE(!bodies.empty());
+  const auto seen = seen_events(relay.bootstrap, topic, 30s);
+  const std::set<std::pair<std::string, std::string>> on_topic(seen.begin(), seen.end());
+  size_t events = 0;
+  for (const auto& body : bodies) {
+    auto batch = parse_json(body);
+    for (const auto& e : batch.GetArray()) {
+      ++events;
+      const std::pair<std::string, std::string> id{e["info"]["messageKey"].GetString(),
+                                                   e["eventCategoryType"].GetString()};
+      CHECK_MESSAGE(on_topic.count(id) == 1, id.first << " " << id.second << " was answered 2xx but is not on the topic");
+    }
+  }
+  MESSAGE(events << " events answered 2xx before the kill, " << on_topic.size() << " on the topic");
+  CHECK(events < 2 * kSends);  // killed mid-feed
+  std::filesystem::remove(key_file);
 }

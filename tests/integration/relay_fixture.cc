@@ -56,6 +56,7 @@ RelayUnderTest::RelayUnderTest(RelayOptions options)
         sim_options.tls_cert_file = options.sim_tls_cert;
         sim_options.tls_key_file = options.sim_tls_key;
         sim_options.rest_instance_url = options.sim_rest_instance_url;
+        sim_options.ens = options.sim_ens;
         return sim_options;
       }()),
       options_(std::move(options)),

@@ -34,6 +34,7 @@ struct RelayOptions {
   std::string sim_tls_key;
   std::string sim_rest_instance_url;
   std::string auth_base_url;
+  sim::EnsFeedOptions sim_ens;  // the simulator's ENS feed (off without a callback URL)
   std::chrono::milliseconds sim_status_delay{0};  // the simulator's status routes say queued until then
 };
 

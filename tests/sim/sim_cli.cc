@@ -18,6 +18,13 @@ const std::string_view kUsage =
     "  --tls-cert FILE            serve HTTPS with this PEM certificate (chain); needs --tls-key\n"
     "  --tls-key FILE             the certificate's PEM private key\n"
     "  --rest-instance-url URL    the token route's rest_instance_url (default: this server)\n"
+    "ENS (the Event Notification Service; README.md, \"ENS\"):\n"
+    "  --ens-callback URL         POST signed batches of the transactional events to this callback\n"
+    "  --ens-key KEY              the callback's signature key (base64); needs --ens-callback\n"
+    "  --ens-ca FILE              trust this CA for an https callback\n"
+    "  --ens-delivered-after-ms MS  SmsDelivered this long after SmsSent (default 1000)\n"
+    "  --ens-batch N              events per POST at most (1 to 1000, default 1000)\n"
+    "  --ens-repeat-rate P        post this share of batches twice, as ENS now and then does (default 0)\n"
     "  --threads N                worker threads = max concurrent connections (default 64)\n"
     "  --record-limit N           keep the last N requests for /_sim/requests; 0 = off (default 100000)\n"
     "  --message-key-window SECONDS  a messageKey is refused again for this long; 0 = forever (default 172800)\n"
@@ -170,7 +177,7 @@ bool is_fault_flag(std::string_view flag) {
 bool is_numeric_flag(std::string_view flag) {
   return flag == "--port" || flag == "--token-ttl" || flag == "--threads" || flag == "--record-limit" ||
          flag == "--message-key-window" || flag == "--message-key-limit" || flag == "--status-limit" ||
-         flag == "--status-delay-ms" || flag == "--seed";
+         flag == "--status-delay-ms" || flag == "--seed" || flag == "--ens-delivered-after-ms" || flag == "--ens-batch";
 }
 
 std::string apply_numeric_flag(std::string_view flag, const std::string& value, SimOptions& options) {
@@ -189,6 +196,11 @@ std::string apply_numeric_flag(std::string_view flag, const std::string& value, 
   if (flag == "--status-limit") options.max_status_records = count;
   if (flag == "--status-delay-ms") options.status_delay = std::chrono::milliseconds(*number);
   if (flag == "--seed") options.random_seed = static_cast<std::uint64_t>(*number);
+  if (flag == "--ens-delivered-after-ms") options.ens.delivered_after = std::chrono::milliseconds(*number);
+  if (flag == "--ens-batch") {
+    if (count < 1 || count > 1000) return "invalid value for --ens-batch (1 to 1000): " + value;
+    options.ens.max_batch = count;
+  }
   return "";
 }
 
@@ -217,6 +229,8 @@ std::string parse_command_line(const std::vector<std::string>& args, CommandLine
     }
     const bool takes_value = flag == "--host" || flag == "--client-id" || flag == "--client-secret" ||
                              flag == "--tls-cert" || flag == "--tls-key" || flag == "--rest-instance-url" ||
+                             flag == "--ens-callback" || flag == "--ens-key" || flag == "--ens-ca" ||
+                             flag == "--ens-repeat-rate" ||
                              is_numeric_flag(flag) || is_fault_flag(flag);
     if (!takes_value) return "unknown option " + std::string(flag);
     std::string value;
@@ -240,6 +254,18 @@ std::string parse_command_line(const std::vector<std::string>& args, CommandLine
       options.tls_key_file = value;
     } else if (flag == "--rest-instance-url") {
       options.rest_instance_url = value;
+    } else if (flag == "--ens-callback") {
+      if (!value.starts_with("http://") && !value.starts_with("https://"))
+        return "invalid value for --ens-callback (http(s)://HOST:PORT/PATH): " + value;
+      options.ens.callback_url = value;
+    } else if (flag == "--ens-key") {
+      options.ens.signature_key = value;
+    } else if (flag == "--ens-ca") {
+      options.ens.ca_file = value;
+    } else if (flag == "--ens-repeat-rate") {
+      const auto rate = to_number<double>(value);
+      if (!rate || *rate < 0 || *rate > 1) return "invalid value for --ens-repeat-rate (0 to 1): " + value;
+      options.ens.repeat_rate = *rate;
     } else if (is_numeric_flag(flag)) {
       error = apply_numeric_flag(flag, value, options);
     } else {
@@ -248,6 +274,8 @@ std::string parse_command_line(const std::vector<std::string>& args, CommandLine
     if (!error.empty()) return error;
   }
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) return "--tls-cert and --tls-key go together";
+  if (options.ens.callback_url.empty() != options.ens.signature_key.empty())
+    return "--ens-callback and --ens-key go together";
   return "";
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "sim_contract.h"
+#include "sim_ens_feed.h"
 #include "sim_message_keys.h"
 #include "sim_state.h"
 #include "sim_stats.h"
@@ -20,6 +21,7 @@ struct SimContext {
   BodyContract& contract;
   StatusStore& statuses;
   SimStats& stats;
+  EnsFeed* ens = nullptr;  // the ENS feed, when options.ens names a callback
 };
 
 }  // namespace sfmc::sim

@@ -99,6 +99,7 @@ StatsSnapshot collect_stats(const SimContext& context, const FaultPlan& faults) 
   stats.message_records = context.statuses.message_count();
   stats.delivery_records = context.statuses.delivery_count();
   stats.capacity = faults.capacity().stats(std::chrono::steady_clock::now());
+  if (context.ens != nullptr) stats.ens = context.ens->stats();
   return stats;
 }
 

@@ -70,7 +70,8 @@ class SimServer::Impl {
         log_(options_.max_recorded_requests),
         statuses_(options_.max_status_records),
         faults_(options_.faults, options_.random_seed),
-        context_{options_, clock_, tokens_, message_keys_, ids_, contract_, statuses_, stats_} {
+        ens_(options_.ens.callback_url.empty() ? nullptr : std::make_unique<EnsFeed>(options_.ens)),
+        context_{options_, clock_, tokens_, message_keys_, ids_, contract_, statuses_, stats_, ens_.get()} {
     add_sfmc_routes(router_, context_);
     add_inspection_routes(router_, InspectionState{context_, log_, faults_});
     stats_.set_routes(router_.names());
@@ -260,6 +261,7 @@ class SimServer::Impl {
   SimStats stats_;
   FaultPlan faults_;
   StopSignal stop_;
+  std::unique_ptr<EnsFeed> ens_;
   SimContext context_;
   Router router_;
   std::unique_ptr<httplib::Server> http_;

@@ -39,6 +39,9 @@ std::string stats_json(const StatsSnapshot& stats) {
   out.int_field("in_progress", stats.capacity.in_progress);
   out.int_field("peak_in_progress", stats.capacity.peak_in_progress);
   out.key("refused").uint(stats.capacity.refused).end_object();
+  out.key("ens").begin_object().key("posts").uint(stats.ens.posts).key("events").uint(stats.ens.events);
+  out.key("failures").uint(stats.ens.failures).key("repeats").uint(stats.ens.repeats);
+  out.key("pending").uint(stats.ens.pending).end_object();
   return out.end_object().text();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sim_capacity.h"
+#include "sim_ens_feed.h"
 
 namespace sfmc::sim {
 
@@ -34,6 +35,7 @@ struct StatsSnapshot {
   // The capacity model: the capacity in force, the sends in progress, their
   // peak and the refusals (also counted in `faults` as "capacity").
   CapacityStats capacity;
+  EnsFeedStats ens;  // all 0 without a feed
 
   // 0 when absent.
   std::uint64_t count(const std::string& route, int status) const;

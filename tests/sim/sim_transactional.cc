@@ -84,8 +84,9 @@ std::string string_member(const rapidjson::Value& object, std::string_view name)
 }
 
 // For GET /messaging/v1/{channel}/messages/{messageKey}.
+// And for the ENS feed, when there is one.
 void remember_accepted(const std::vector<Outcome>& outcomes, Channel channel, const std::string& request_id,
-                       TimePoint now, StatusStore& statuses) {
+                       TimePoint now, StatusStore& statuses, EnsFeed* ens) {
   std::vector<std::pair<std::string, MessageRecord>> records;
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& outcome = outcomes[i];
@@ -95,7 +96,9 @@ void remember_accepted(const std::vector<Outcome>& outcomes, Channel channel, co
                                        string_member(*outcome.recipient, "to"),
                                        request_id + "." + std::to_string(i + 1), now});
   }
-  if (!records.empty()) statuses.remember_messages(std::move(records));
+  if (records.empty()) return;
+  if (ens != nullptr) ens->accepted(records);
+  statuses.remember_messages(std::move(records));
 }
 
 // Shared by the batch and single routes; `path_key` is set on the latter.
@@ -163,7 +166,7 @@ Reply send(const httplib::Request& request, Channel channel, const std::string* 
   }
 
   const std::string request_id = context.ids.request_id();
-  remember_accepted(outcomes, channel, request_id, now, context.statuses);
+  remember_accepted(outcomes, channel, request_id, now, context.statuses, context.ens);
 
   json::Writer out;
   out.begin_object().str_field("requestId", request_id);

@@ -41,6 +41,20 @@ struct RecordedRequest {
 // must be thread-safe.
 using RequestObserver = std::function<void(const RecordedRequest&)>;
 
+// The ENS feed (sim_ens_feed.h): off while callback_url is empty.
+struct EnsFeedOptions {
+  std::string callback_url;   // http(s)://HOST:PORT/PATH
+  std::string signature_key;  // base64, as SFMC shows it
+  std::string ca_file;        // an https callback's CA; empty: the system's
+  std::size_t max_batch = 1000;
+  std::chrono::milliseconds flush_every{100};
+  std::chrono::milliseconds delivered_after{1000};  // SmsDelivered this long after SmsSent
+  double repeat_rate = 0.0;  // share of batches posted a second time
+  std::uint64_t seed = 0;    // 0: random
+  // Called with each batch's body once it was answered 2xx (on the feed's thread).
+  std::function<void(const std::string& body)> on_acknowledged;
+};
+
 struct SimOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: the kernel picks a free port
@@ -79,6 +93,9 @@ struct SimOptions {
   // Until this long after the send, the status routes say "queued"
   // (SMSQueued/EmailQueued, MobileConnect "Queuing"); then "sent"/"Finished".
   std::chrono::milliseconds status_delay{0};
+
+  // ENS: signed batches of the transactional events to a callback.
+  EnsFeedOptions ens;
 
   // Faults in force at start; PUT /_sim/faults replaces them at run time.
   FaultConfig faults;

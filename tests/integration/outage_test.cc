@@ -3,16 +3,20 @@
 // failed retry, and one when the dependency is back.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <regex>
 #include <sstream>
 
 #include "delivery_harness.h"
 #include "relay_fixture.h"
+#include "sfmc/ens.h"
 
 using namespace sfmc::test;
 using namespace std::chrono;
@@ -76,11 +80,37 @@ TEST_CASE("an SFMC token endpoint outage is logged within 2 s with the next try,
   CHECK(relay.daemon().running());
 }
 
-TEST_CASE("a Kafka broker outage is logged within 2 s of the broker going away, and its end once it is back") {
+TEST_CASE("a Kafka broker outage is logged within 2 s of the broker going away, and its end once it is back; "
+          "meanwhile the ENS receiver answers 503 in time, and acknowledges batches again after it") {
   OwnBroker broker;
+  // The ENS receiver on the same broker (sharing its outage rather than starting one more broker).
+  const std::string ens_topic = unique_name("ens-outage");
+  create_topic(broker.bootstrap(), ens_topic, 1);
+  const auto key_file = std::filesystem::temp_directory_path() / unique_name("ens-key");
+  const std::string key = "ZW5zLW91dGFnZS1rZXk=";
+  std::ofstream(key_file) << key;
   RelayOptions o;
   o.bootstrap = broker.bootstrap();
+  o.extra_config = R"("ens": {"listen": "127.0.0.1:0", "topic": ")" + ens_topic + R"(", "signature_keys": [{"file": ")" +
+                   key_file.string() + R"("}]})";
   RelayUnderTest relay(o);
+  std::smatch found;
+  const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
+  REQUIRE(eventually(30s, [&] {
+    const std::string log = relay.log();
+    return std::regex_search(log, found, listening);
+  }));
+  const int ens_port = std::stoi(found[1]);
+  auto post_ens = [&](const std::string& message_key) {
+    const std::string body = R"([{"eventCategoryType":"TransactionalSendEvents.SmsDelivered","timestampUTC":1,)"
+                             R"("info":{"messageKey":")" + message_key + R"("}}])";
+    httplib::Client client("127.0.0.1", ens_port);
+    client.set_read_timeout(10, 0);
+    const auto start = steady_clock::now();
+    auto answer = client.Post("/sfmc/ens", {{"x-sfmc-ens-signature", sfmc::EnsSignature::sign(key, body)}}, body,
+                              "application/json");
+    return std::make_pair(answer ? answer->status : -1, steady_clock::now() - start);
+  };
   const std::string down = "Kafka brokers unreachable";
   const std::string up = "Kafka brokers reachable again after ";
   REQUIRE(eventually(60s, [&] { return relay.log().find("assigned 1 partition(s)") != std::string::npos; }));
@@ -98,10 +128,21 @@ TEST_CASE("a Kafka broker outage is logged within 2 s of the broker going away, 
   // librdkafka's last connection error, or its count when none came before.
   CHECK(std::regex_search(started[0], std::regex(R"("error":"[^"]*(failed: Connection refused|brokers are down))")));
   CHECK(lines_starting(relay.log(), up).empty());
+  // ENS gets its answer within its 3 s: 503, so that it sends the batch again.
+  const auto [status, took] = post_ens("during-outage");
+  CHECK(status == 503);
+  CHECK(took < 3s);
 
   restarted.get();  // serving again
   CHECK(eventually(30s, [&] { return !lines_starting(relay.log(), up).empty(); }));
   // Every outage logged has ended, once.
   CHECK(lines_starting(relay.log(), up).size() == lines_starting(relay.log(), down).size());
   CHECK(relay.daemon().running());
+  // ENS sends the batch again: now acknowledged, and on the topic.
+  CHECK(eventually(30s, [&] { return post_ens("during-outage").first == 200; }, 200ms));
+  bool on_topic = false;
+  for (const auto& record : read_to_end(broker.bootstrap(), ens_topic, 1, 30s, false))
+    on_topic |= record.key == std::optional<std::string>("during-outage");
+  CHECK(on_topic);
+  std::filesystem::remove(key_file);
 }

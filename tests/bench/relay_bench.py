@@ -9,9 +9,15 @@ kafka_bench (produce / passthrough / collect). Prints a table and writes the
 JSON report.
 """
 import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import itertools
 import json
 import os
 import platform
+import resource
 import re
 import shutil
 import signal
@@ -443,9 +449,10 @@ class Bench:
             config["status"] = {**status, **o["status"]}
         return config
 
-    def start_relay(self, sim_url, input_topic, outcome_topic, tag, latency_ms):
+    def start_relay(self, sim_url, input_topic, outcome_topic, tag, latency_ms, extra=None):
         admin = self.free_port()
         config = self.relay_config(sim_url, self.name("g"), input_topic, outcome_topic, admin, latency_ms)
+        config.update(extra or {})
         path = os.path.join(self.work, f"relay-{tag}.json")
         with open(path, "w") as f:
             json.dump(config, f, indent=1)
@@ -752,6 +759,12 @@ class Bench:
         self.start_broker()
         if a.variant:
             return self.run_variants(report)
+        if a.ens_only:
+            report["settings"] = {"partitions": a.partitions}
+            self.run_ens(report)
+            report["machine"]["loadavg_at_end"] = os.getloadavg()[0]
+            report["seconds"] = round(time.time() - t0, 1)
+            return report
         if a.redrive_only:
             report["settings"] = {"partitions": a.partitions}
             self.run_redrive(report)
@@ -1262,6 +1275,130 @@ class Bench:
         report["concurrency"] = section
         return report
 
+    ENS_EVENT = ('{"eventCategoryType":"TransactionalSendEvents.SmsDelivered","timestampUTC":%d,"compositeId":"c.%d",'
+                 '"definitionKey":"order-shipped","mid":"1234","info":{"messageKey":"ens-%d-%d","to":"15555550100",'
+                 '"subscriberKey":"c-%d"}}')
+
+    def ens_load(self, port, key, seconds, senders, batch, stop=None):
+        """ENS as SFMC runs it, at full speed: `senders` connections each
+        POSTing signed batches of `batch` new events for `seconds`. Returns
+        the answers' (status, seconds) and the load's own CPU seconds."""
+        secret = base64.b64decode(key)
+        numbers = itertools.count()
+        answers, lock = [], threading.Lock()
+        deadline = time.time() + seconds
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+
+        def sender():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            while time.time() < deadline and not (stop and stop.is_set()):
+                n, ts = next(numbers), int(time.time() * 1000)
+                body = ("[" + ",".join(self.ENS_EVENT % (ts, i, n, i, i) for i in range(batch)) + "]").encode()
+                signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+                t = time.perf_counter()
+                conn.request("POST", "/sfmc/ens", body, {"x-sfmc-ens-signature": signature,
+                                                         "Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                with lock:
+                    answers.append((r.status, time.perf_counter() - t))
+
+        threads = [threading.Thread(target=sender) for _ in range(senders)]
+        t0 = time.time()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        load_cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+        return answers, load_cpu, time.time() - t0
+
+    @staticmethod
+    def answer_times(answers):
+        times = sorted(t for status, t in answers if status == 200)
+        if not times:
+            return {}
+        pick = lambda q: round(times[min(len(times) - 1, int(q * len(times)))] * 1000, 1)
+        return {"p50_ms": pick(0.50), "p90_ms": pick(0.90), "p99_ms": pick(0.99), "max_ms": round(times[-1] * 1000, 1)}
+
+    def run_ens(self, report):
+        """The ENS receiver: signed batches of 1,000 events at full speed
+        from --ens-senders connections (the relay idle otherwise), with the
+        answer-time distribution and CPU; then the send path's events/s on a
+        merged backlog at 0 ms alone and with that ENS load beside it in the
+        same process, in one run."""
+        a = self.args
+        key = base64.b64encode(os.urandom(32)).decode()
+        key_file = os.path.join(self.work, "ens-key")
+        with open(key_file, "w") as f:
+            f.write(key)
+        sim, url = self.start_sim(0)
+        runs = {}
+
+        def relay_with_ens(tag, input_topic):
+            out, deliveries = self.name("out-" + tag), self.name("ens-" + tag)
+            self.topics(out, deliveries)
+            port = self.free_port()
+            p, start_ms, admin = self.start_relay(url, input_topic, out, tag, 0, extra={
+                "ens": {"listen": f"127.0.0.1:{port}", "topic": deliveries, "signature_keys": [{"file": key_file}]}})
+            return p, start_ms, admin, port, out
+
+        def sends(tag, load):
+            topic = self.name("in-" + tag)
+            self.topics(topic)
+            self.produce(topic, a.ens_backlog, tag)
+            p, start_ms, admin, port, out = relay_with_ens(tag, topic)
+            stop, box = threading.Event(), {}
+            if load:
+                self.wait_ready(admin, p)
+                loader = threading.Thread(target=lambda: box.update(
+                    zip(("answers", "cpu", "wall"), self.ens_load(port, key, 1e9, a.ens_senders, 1000, stop))))
+                loader.start()
+            r = self.tool("collect", "--bootstrap", self.bootstrap, "--topic", out, "--count", a.ens_backlog,
+                          "--pid", p.pid, "--start-ms", start_ms, "--timeout-s", self.args.cap_s, "--stall-s", STALL_S)
+            if load:
+                stop.set()
+                loader.join()
+                ok = sum(1 for status, _ in box["answers"] if status == 200)
+                r["ens_events_per_s_beside"] = round(ok * 1000 / box["wall"])
+            self.stop(p)
+            return {"sends_events_per_s": round(r.get("steady_events_per_s", 0)), **(
+                {"ens_events_per_s_beside": r["ens_events_per_s_beside"]} if load else {})}
+
+        # 1. ENS alone, on an idle relay.
+        topic = self.name("in-idle")
+        self.topics(topic)
+        p, _, admin, port, _ = relay_with_ens("ens", topic)
+        self.wait_ready(admin, p)
+        for round_ in range(a.ens_rounds):
+            budget = Budget(relay=p.pid, broker=self.broker_pid())
+            answers, load_cpu, wall = self.ens_load(port, key, a.ens_seconds, a.ens_senders, 1000)
+            ok = sum(1 for status, _ in answers if status == 200)
+            events = ok * 1000
+            x = {"posts": len(answers), "answered_200": ok, "events_per_s": round(events / wall),
+                 **self.answer_times(answers), **budget.finish(events),
+                 "load_cpu_s_per_10k": round(load_cpu / max(1, events) * 1e4, 3)}
+            per10k = x["relay_cpu_s_per_10k"] + x["broker_cpu_s_per_10k"] + x["load_cpu_s_per_10k"]
+            x["colocated_bound_events_per_s"] = round(os.cpu_count() * 1e4 / per10k) if per10k else None
+            x["colocated_ratio"] = round(x["events_per_s"] / x["colocated_bound_events_per_s"], 3) if per10k else None
+            runs.setdefault("ens_alone", []).append(x)
+            log(f"E. round {round_ + 1}, ENS alone: {x['events_per_s']} events/s ({ok}/{len(answers)} POSTs 200), "
+                f"answer p50 {x.get('p50_ms')} p90 {x.get('p90_ms')} p99 {x.get('p99_ms')} max {x.get('max_ms')} ms, "
+                f"relay {x['relay_cpu_s_per_10k']} CPU-s/10k, broker {x['broker_cpu_s_per_10k']}, "
+                f"load {x['load_cpu_s_per_10k']}, {x['colocated_ratio']} of the co-located bound")
+        self.stop(p)
+        # 2. The send path alone, and with ENS busy in the same process.
+        for round_ in range(a.ens_rounds):
+            for load in (False, True):
+                x = sends(f"sends-{'ens' if load else 'alone'}-{round_}", load)
+                runs.setdefault("sends_with_ens" if load else "sends_alone", []).append(x)
+                log(f"E. round {round_ + 1}, sends {'with ENS busy' if load else 'alone'} (0 ms, merged backlog "
+                    f"{a.ens_backlog}): {x}")
+        self.stop(sim)
+        report["ens"] = {"settings": {"senders": a.ens_senders, "batch": 1000, "seconds": a.ens_seconds,
+                                      "backlog": a.ens_backlog, "rounds": a.ens_rounds}, "runs": runs}
+        return report
+
     def run_redrive(self, report):
         """`sfmc-relay redrive`: a dead-letter topic of --redrive-events
         letters (failed, 50200; the benchmark's 1.0-2.0 KB events) published
@@ -1738,6 +1875,18 @@ def compare(variants, specs):
 def table(r):
     if "variants" in r:
         return variants_table(r)
+    if "ens" in r:  # --ens-only
+        runs = r["ens"]["runs"]
+        rows = [f"{'ENS alone':14} {'events/s':>9} {'p50 ms':>7} {'p90':>6} {'p99':>6} {'max':>7} "
+                f"{'CPU-s/10k relay':>16} {'broker':>7} {'load':>6} {'of bound':>9}"]
+        for i, x in enumerate(runs.get("ens_alone", [])):
+            rows.append(f"round {i + 1:<8} {x['events_per_s']:>9} {x.get('p50_ms'):>7} {x.get('p90_ms'):>6} "
+                        f"{x.get('p99_ms'):>6} {x.get('max_ms'):>7} {x['relay_cpu_s_per_10k']:>16} "
+                        f"{x['broker_cpu_s_per_10k']:>7} {x['load_cpu_s_per_10k']:>6} {x['colocated_ratio']:>9.0%}")
+        for i, (alone, beside) in enumerate(zip(runs.get("sends_alone", []), runs.get("sends_with_ens", []))):
+            rows.append(f"round {i + 1}: sends alone {alone['sends_events_per_s']}/s; with ENS busy "
+                        f"{beside['sends_events_per_s']}/s beside {beside['ens_events_per_s_beside']} ENS events/s")
+        return "\n".join(rows) + f"\n\nwall time {r['seconds']} s"
     if "redrive" in r:  # --redrive-only
         rows = [f"{'redrive round':14} {'records/s':>10} {'wall s':>7} {'CPU-s/10k redrive':>18} {'broker':>7} "
                 f"{'bound/s':>8} {'of bound':>9} {'RSS MiB':>8}"]
@@ -1874,6 +2023,13 @@ def main():
                     help="length of each capacity phase, 24 -> 64 -> 8 calls (20; 12 with --quick)")
     ap.add_argument("--concurrency-cap-s", type=float, default=None,
                     help="time cap per concurrency run (90 s; the schedule run: plus its phases)")
+    ap.add_argument("--ens-only", action="store_true",
+                    help="only the ENS receiver: signed batches of 1,000 at full speed, then the send path alone "
+                         "and beside that load")
+    ap.add_argument("--ens-seconds", type=float, default=20, help="length of each ENS-alone run (20)")
+    ap.add_argument("--ens-senders", type=int, default=4, help="ENS connections posting at once (4)")
+    ap.add_argument("--ens-backlog", type=int, default=100_000, help="merged backlog of the send-path runs (100000)")
+    ap.add_argument("--ens-rounds", type=int, default=2, help="rounds of each ENS run (2)")
     ap.add_argument("--redrive-only", action="store_true",
                     help="only `sfmc-relay redrive`: a dead-letter topic back to a topic of its own")
     ap.add_argument("--redrive-events", type=int, default=300_000, help="dead letters per redrive round (300000)")

@@ -53,6 +53,17 @@ app.kubernetes.io/component: relay
 {{- $admin := deepCopy (default (dict) (get $config "admin")) }}
 {{- $_ := set $admin "listen" (printf "0.0.0.0:%d" (int .Values.adminPort)) }}
 {{- $_ := set $config "admin" $admin }}
+{{- if .Values.ens.enabled }}
+{{- $ens := deepCopy (default (dict) (get $config "ens")) }}
+{{- $_ := set $ens "listen" (printf "0.0.0.0:%d" (int .Values.ens.port)) }}
+{{- $_ := set $ens "path" .Values.ens.path }}
+{{- $keys := list }}
+{{- range .Values.ens.signatureKeyFiles }}
+{{- $keys = append $keys (dict "file" .) }}
+{{- end }}
+{{- $_ := set $ens "signature_keys" $keys }}
+{{- $_ := set $config "ens" $ens }}
+{{- end }}
 {{- toPrettyJson $config }}
 {{- end }}
 

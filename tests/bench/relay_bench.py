@@ -1279,19 +1279,25 @@ class Bench:
                  '"definitionKey":"order-shipped","mid":"1234","info":{"messageKey":"ens-%d-%d","to":"15555550100",'
                  '"subscriberKey":"c-%d"}}')
 
-    def ens_load(self, port, key, seconds, senders, batch, stop=None):
-        """ENS as SFMC runs it, at full speed: `senders` connections each
-        POSTing signed batches of `batch` new events for `seconds`. Returns
-        the answers' (status, seconds) and the load's own CPU seconds."""
+    def ens_load(self, port, key, seconds, senders, batch, stop=None, rate=None):
+        """ENS as SFMC runs it: `senders` connections each POSTing signed
+        batches of `batch` new events for `seconds`, at full speed or, with
+        `rate`, paced to that many events a second in all. Returns the
+        answers' (status, seconds), the load's own CPU seconds and the wall time."""
         secret = base64.b64decode(key)
         numbers = itertools.count()
         answers, lock = [], threading.Lock()
         deadline = time.time() + seconds
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
 
-        def sender():
+        def sender(first):
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            interval = senders * batch / rate if rate else 0
+            slot = time.time() + first * interval / senders
             while time.time() < deadline and not (stop and stop.is_set()):
+                if rate:
+                    time.sleep(max(0.0, slot - time.time()))
+                    slot += interval
                 n, ts = next(numbers), int(time.time() * 1000)
                 body = ("[" + ",".join(self.ENS_EVENT % (ts, i, n, i, i) for i in range(batch)) + "]").encode()
                 signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
@@ -1303,7 +1309,7 @@ class Bench:
                 with lock:
                     answers.append((r.status, time.perf_counter() - t))
 
-        threads = [threading.Thread(target=sender) for _ in range(senders)]
+        threads = [threading.Thread(target=sender, args=(i,)) for i in range(senders)]
         t0 = time.time()
         for t in threads:
             t.start()
@@ -1386,6 +1392,16 @@ class Bench:
                 f"answer p50 {x.get('p50_ms')} p90 {x.get('p90_ms')} p99 {x.get('p99_ms')} max {x.get('max_ms')} ms, "
                 f"relay {x['relay_cpu_s_per_10k']} CPU-s/10k, broker {x['broker_cpu_s_per_10k']}, "
                 f"load {x['load_cpu_s_per_10k']}, {x['colocated_ratio']} of the co-located bound")
+        # At a steady rate: the answer times ENS meets there.
+        budget = Budget(relay=p.pid, broker=self.broker_pid())
+        answers, load_cpu, wall = self.ens_load(port, key, a.ens_seconds, a.ens_senders, 1000, rate=a.ens_rate)
+        ok = sum(1 for status, _ in answers if status == 200)
+        x = {"rate": a.ens_rate, "posts": len(answers), "answered_200": ok, "events_per_s": round(ok * 1000 / wall),
+             **self.answer_times(answers), **budget.finish(ok * 1000)}
+        runs["ens_paced"] = x
+        log(f"E. ENS paced at {a.ens_rate}/s: {x['events_per_s']} events/s ({ok}/{len(answers)} POSTs 200), answer "
+            f"p50 {x.get('p50_ms')} p90 {x.get('p90_ms')} p99 {x.get('p99_ms')} max {x.get('max_ms')} ms, relay "
+            f"{x['relay_cpu_s_per_10k']} CPU-s/10k")
         self.stop(p)
         # 2. The send path alone, and with ENS busy in the same process.
         for round_ in range(a.ens_rounds):
@@ -1883,6 +1899,10 @@ def table(r):
             rows.append(f"round {i + 1:<8} {x['events_per_s']:>9} {x.get('p50_ms'):>7} {x.get('p90_ms'):>6} "
                         f"{x.get('p99_ms'):>6} {x.get('max_ms'):>7} {x['relay_cpu_s_per_10k']:>16} "
                         f"{x['broker_cpu_s_per_10k']:>7} {x['load_cpu_s_per_10k']:>6} {x['colocated_ratio']:>9.0%}")
+        if runs.get("ens_paced"):
+            x = runs["ens_paced"]
+            rows.append(f"{'paced ' + str(x['rate']):14} {x['events_per_s']:>9} {x.get('p50_ms'):>7} "
+                        f"{x.get('p90_ms'):>6} {x.get('p99_ms'):>6} {x.get('max_ms'):>7} {x['relay_cpu_s_per_10k']:>16}")
         for i, (alone, beside) in enumerate(zip(runs.get("sends_alone", []), runs.get("sends_with_ens", []))):
             rows.append(f"round {i + 1}: sends alone {alone['sends_events_per_s']}/s; with ENS busy "
                         f"{beside['sends_events_per_s']}/s beside {beside['ens_events_per_s_beside']} ENS events/s")
@@ -2028,6 +2048,7 @@ def main():
                          "and beside that load")
     ap.add_argument("--ens-seconds", type=float, default=20, help="length of each ENS-alone run (20)")
     ap.add_argument("--ens-senders", type=int, default=4, help="ENS connections posting at once (4)")
+    ap.add_argument("--ens-rate", type=int, default=20_000, help="events/s of the paced ENS run (20000)")
     ap.add_argument("--ens-backlog", type=int, default=100_000, help="merged backlog of the send-path runs (100000)")
     ap.add_argument("--ens-rounds", type=int, default=2, help="rounds of each ENS run (2)")
     ap.add_argument("--redrive-only", action="store_true",

@@ -183,12 +183,31 @@ def check_chart(name, docs, config_schema):
         fail(where, f"secrets mounted at {mount.get('mountPath')} (read-only: {mount.get('readOnly')}), "
                     f"CREDENTIALS_DIRECTORY {env.get('CREDENTIALS_DIRECTORY')}")
 
-    # Metrics: Service port http-metrics, ServiceMonitor scraping it.
+    # Metrics: Service port http-metrics, ServiceMonitor scraping it; the
+    # ENS receiver's Service (its own) on the container's http-ens port,
+    # where config.ens listens, and its Ingress to that Service and path.
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     for service in by_kind.get("Service", []):
-        if [p["name"] for p in service["spec"]["ports"]] != ["http-metrics"]:
-            fail(where, "Service port is not named http-metrics")
+        names = [p["name"] for p in service["spec"]["ports"]]
+        if names not in (["http-metrics"], ["http-ens"]):
+            fail(where, f"Service ports are {names}, not http-metrics (or http-ens for the ENS receiver's)")
+        if names == ["http-ens"] and config.get("ens", {}).get("listen") != f"0.0.0.0:{ports.get('http-ens')}":
+            fail(where, f"config.ens.listen is {config.get('ens', {}).get('listen')}, the http-ens port "
+                        f"{ports.get('http-ens')}")
         if service["spec"]["selector"] != deployment["spec"]["selector"]["matchLabels"]:
             fail(where, "Service selector differs from the Deployment's")
+    for ingress in by_kind.get("Ingress", []):
+        ens_services = [s["metadata"]["name"] for s in by_kind.get("Service", [])
+                        if [p["name"] for p in s["spec"]["ports"]] == ["http-ens"]]
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                if backend["name"] not in ens_services or backend["port"].get("name") != "http-ens" or \
+                        path["path"] != config.get("ens", {}).get("path"):
+                    fail(where, f"the Ingress sends {path['path']} to {backend}, not config.ens.path to the "
+                                f"ENS Service's http-ens")
+        if not ingress["spec"].get("tls"):
+            fail(where, "the ENS Ingress ends no TLS (ENS calls https only)")
     for monitor in by_kind.get("ServiceMonitor", []):
         if [e.get("port") for e in monitor["spec"]["endpoints"]] != ["http-metrics"]:
             fail(where, "ServiceMonitor does not scrape port http-metrics")

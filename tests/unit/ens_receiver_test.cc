@@ -40,13 +40,20 @@ std::string event(const std::string& type, const std::string& key, int64_t ts) {
          R"(,"info":{"messageKey":")" + key + R"("}})";
 }
 
+// A batch body: the events in a JSON array.
+std::string batch(std::initializer_list<std::string> events) {
+  std::string body("[");
+  for (const auto& e : events) body.append(body.size() > 1 ? "," : "").append(e);
+  return body.append("]");
+}
+
 }  // namespace
 
 TEST_CASE("ens receiver: a signed batch becomes one record per event, keyed by messageKey, 200 once acknowledged") {
   Fixture f;
   const auto answer =
-      f.post("[" + event("SmsSent", "mk-1", 1796058245000) + "," + event("SmsDelivered", "mk-1", 1796058246000) + "," +
-             R"({"eventCategoryType":"EngagementEvents.EmailOpen","info":{"messageKey":"mk-9"}}])");
+      f.post(batch({event("SmsSent", "mk-1", 1796058245000), event("SmsDelivered", "mk-1", 1796058246000),
+                    R"({"eventCategoryType":"EngagementEvents.EmailOpen","info":{"messageKey":"mk-9"}})"}));
   CHECK(answer.status == 200);
   CHECK(answer.body == R"({"received":3})");
   CHECK(answer.produced == 2);
@@ -66,7 +73,7 @@ TEST_CASE("ens receiver: a signed batch becomes one record per event, keyed by m
 
 TEST_CASE("ens receiver: unsigned, forged, or a signed body changed: 401 and nothing produced") {
   Fixture f;
-  const std::string body = "[" + event("SmsSent", "mk-1", 1) + "]";
+  const std::string body = batch({event("SmsSent", "mk-1", 1)});
   const std::string signature = EnsSignature::sign(kKey, body);
   const std::string other_key = "b3RoZXIta2V5LTEyMzQ1Njc4OTA=";
   struct Case {
@@ -75,7 +82,7 @@ TEST_CASE("ens receiver: unsigned, forged, or a signed body changed: 401 and not
   const Case cases[] = {
       {"", body, "no x-sfmc-ens-signature header"},
       {EnsSignature::sign(other_key, body), body, "x-sfmc-ens-signature does not sign the body with any key"},
-      {signature, "[" + event("SmsSent", "mk-2", 1) + "]", "x-sfmc-ens-signature does not sign the body with any key"},
+      {signature, batch({event("SmsSent", "mk-2", 1)}), "x-sfmc-ens-signature does not sign the body with any key"},
       {"garbage", body, "x-sfmc-ens-signature does not sign the body with any key"},
   };
   for (const auto& c : cases) {
@@ -114,7 +121,7 @@ TEST_CASE("ens receiver: the verification POST, signed or not, is answered 200 w
 
 TEST_CASE("ens receiver: Kafka not acknowledging in time is 503; the batch sent again is produced again") {
   Fixture f;
-  const std::string body = "[" + event("SmsSent", "mk-1", 1) + "]";
+  const std::string body = batch({event("SmsSent", "mk-1", 1)});
   f.sink.acknowledge = false;
   auto answer = f.post(body);
   CHECK(answer.status == 503);
@@ -128,21 +135,21 @@ TEST_CASE("ens receiver: Kafka not acknowledging in time is 503; the batch sent 
 
 TEST_CASE("ens receiver: repeats are dropped, within a batch and across batches, as long as they are remembered") {
   Fixture f(EnsReceiverOptions{{kKey}, 2500ms, 2});
-  auto answer = f.post("[" + event("SmsSent", "mk-1", 1) + "," + event("SmsSent", "mk-1", 1) + "]");
+  auto answer = f.post(batch({event("SmsSent", "mk-1", 1), event("SmsSent", "mk-1", 1)}));
   CHECK(answer.produced == 1);
   CHECK(answer.repeats == 1);
-  answer = f.post("[" + event("SmsSent", "mk-1", 1) + "," + event("SmsDelivered", "mk-1", 2) + "]");
+  answer = f.post(batch({event("SmsSent", "mk-1", 1), event("SmsDelivered", "mk-1", 2)}));
   CHECK(answer.produced == 1);  // the delivery only
   CHECK(answer.repeats == 1);
   // Two remembered at most: a third event pushes out the oldest, which then counts as new.
-  answer = f.post("[" + event("SmsSent", "mk-2", 3) + "]");
+  answer = f.post(batch({event("SmsSent", "mk-2", 3)}));
   CHECK(answer.produced == 1);
-  answer = f.post("[" + event("SmsSent", "mk-1", 1) + "]");
+  answer = f.post(batch({event("SmsSent", "mk-1", 1)}));
   CHECK(answer.produced == 1);
   CHECK(answer.status == 200);
   // A batch of repeats only is acknowledged without asking Kafka.
   const size_t asked = f.sink.batches.size();
-  answer = f.post("[" + event("SmsSent", "mk-1", 1) + "]");
+  answer = f.post(batch({event("SmsSent", "mk-1", 1)}));
   CHECK(answer.status == 200);
   CHECK(answer.repeats == 1);
   CHECK(f.sink.batches.size() == asked);

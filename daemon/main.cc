@@ -35,6 +35,7 @@
 #include "sfmc/status_client.h"
 #include "sfmc/client.h"
 #include "demo.h"
+#include "ens.h"
 #include "redrive.h"
 #include "validate.h"
 
@@ -44,11 +45,17 @@
 
 namespace {
 
+constexpr const char* kNoEnsKey =
+    "ENS has no signature key (ens.signature_keys): every batch is refused with 401 until one is configured; "
+    "SFMC's verification POST is answered, so that `sfmc-relay ens create` can run first";
+
 constexpr const char* kUsage = R"(Usage:
   sfmc-relay run --config FILE           consume send events, call SFMC, publish outcomes
   sfmc-relay check-config --config FILE  validate a configuration file and exit
   sfmc-relay redrive --config FILE [...]  publish dead letters back to their input topic
                                          (--help for its filters and exit codes)
+  sfmc-relay ens COMMAND --config FILE   set up SFMC's Event Notification Service: create, verify,
+                                         subscribe, list, delete-callback, delete-subscription (--help)
   sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE or for -);
                                          --schema NAME prints a schema
   sfmc-relay demo --auth-url URL         relay the built-in example events through an
@@ -224,6 +231,7 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
     log.info("ENS receiver listening",
              {{"listen", config.ens.listen}, {"port", ens->port()}, {"path", config.ens.path},
               {"topic", config.ens.topic}, {"https", config.ens.tls_cert_file.empty() ? "no" : "yes"}});
+    if (config.ens.receiver.signature_keys.empty()) log.warn(kNoEnsKey);
   }
   std::unique_ptr<FollowUp> followup;
   std::atomic<bool> followup_stop{false};
@@ -297,7 +305,11 @@ int main(int argc, char** argv) {
       std::cout << sfmc::kRedriveUsage;
       return args.size() == 1 ? 2 : 0;
     }
-    if (command == "run" || command == "check-config" || command == "redrive") {
+    if (command == "ens" && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
+      std::cout << sfmc::kEnsUsage;
+      return args.size() == 1 ? 2 : 0;
+    }
+    if (command == "run" || command == "check-config" || command == "redrive" || command == "ens") {
       std::string path = option(args, "--config");
       if (path.empty()) {
         std::cerr << "sfmc-relay " << command << ": --config FILE is required\n" << kUsage;
@@ -315,9 +327,12 @@ int main(int argc, char** argv) {
         if (!config.http.verify_tls)
           std::cout << path << ": warning: TLS certificate verification is OFF (http.insecure_skip_tls_verify): "
                     << "SFMC's certificates and host names are not checked\n";
+        if (!config.ens.listen.empty() && config.ens.receiver.signature_keys.empty())
+          std::cout << path << ": warning: " << kNoEnsKey << "\n";
         return 0;
       }
       if (command == "redrive") return sfmc::run_redrive({args.begin() + 1, args.end()}, config, stop);
+      if (command == "ens") return sfmc::run_ens({args.begin() + 1, args.end()}, config);
       log.set_level(config.log_level);
       log.set_masking(config.mask_personal_data);
       return run(config, path, log, stop, reload);

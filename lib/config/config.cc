@@ -326,10 +326,10 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
     o.receiver.answer_within =
         std::chrono::milliseconds(integer<int64_t>(ens, "answer_within_ms", o.receiver.answer_within.count()));
     o.receiver.remembered_events = integer<size_t>(ens, "remembered_events", o.receiver.remembered_events);
-    const Value& keys = (*ens)["signature_keys"];
-    for (rapidjson::SizeType i = 0; i < keys.Size(); ++i) {
+    const Value* keys = member(*ens, "signature_keys");
+    for (rapidjson::SizeType i = 0; keys != nullptr && i < keys->Size(); ++i) {
       const std::string at = "/ens/signature_keys/" + std::to_string(i);
-      auto key = read_secret(keys[i], getenv, problems, at);
+      auto key = read_secret((*keys)[i], getenv, problems, at);
       if (!key) continue;
       try {
         EnsSignature check({*key});

@@ -40,8 +40,9 @@ EnsAnswer EnsReceiver::handle(std::string_view signature, std::string_view body)
   }
   if (!signature_.verify(body, signature))
     return refused(401, "signature",
-                   signature.empty() ? "no x-sfmc-ens-signature header"
-                                     : "x-sfmc-ens-signature does not sign the body with any key");
+                   options_.signature_keys.empty() ? "no signature key is configured (ens.signature_keys)"
+                   : signature.empty()             ? "no x-sfmc-ens-signature header"
+                                                   : "x-sfmc-ens-signature does not sign the body with any key");
   EnsBatch batch = read_ens_batch(body);
   if (!batch.error.empty()) return refused(400, "body", "a signed POST that is not a batch of events: " + batch.error);
 

@@ -135,7 +135,7 @@ EnsService::EnsService(EnsOptions options, kafka::Properties producer_properties
     response.set_content(answer.body, "application/json");
     metrics_->answered(answer, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (answer.verification) {
-      log_.info("ENS callback verification: verify it with POST /platform/v1/ens-verify",
+      log_.info("ENS callback verification: run `sfmc-relay ens verify` with this pair",
                 {{"callbackId", answer.callback_id}, {"verificationKey", answer.verification_key}});
     } else if (!answer.problem.empty()) {
       const size_t kind = answer.status == 401 ? 0 : answer.status == 400 ? 1 : 2;

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "delivery_harness.h"
+#include "process.h"
 #include "relay_fixture.h"
 #include "sfmc/ens.h"
 
@@ -32,19 +33,21 @@ struct EnsRelay {
   std::unique_ptr<RelayUnderTest> relay;
   int port = 0;
 
-  explicit EnsRelay(const std::string& record_topic = "", const std::string& more = "") {
+  // keyed false: no signature_keys, as at the first set-up.
+  explicit EnsRelay(const std::string& record_topic = "", const std::string& more = "", bool keyed = true) {
     if (record_topic.empty()) create_topic(broker_bootstrap(), topic, 1);
     else topic = record_topic;
     std::ofstream(key_file) << kKey << "\n";
     RelayOptions o;
-    o.extra_config = R"("ens": {"listen": "127.0.0.1:0", "topic": ")" + topic +
-                     R"(", "signature_keys": [{"file": ")" + key_file.string() + R"("}], "max_body_bytes": 262144,
-                        "read_timeout_ms": 1000)" + more + "}";
+    o.extra_config = R"("ens": {"listen": "127.0.0.1:0", "topic": ")" + topic + R"(", )" +
+                     (keyed ? R"("signature_keys": [{"file": ")" + key_file.string() + R"("}], )" : std::string()) +
+                     R"("max_body_bytes": 262144, "read_timeout_ms": 1000)" + more + "}";
     relay = std::make_unique<RelayUnderTest>(o);
     const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
+    std::string log;  // outlives the lambda: found points into it
     std::smatch found;
     const bool up = eventually(30s, [&] {
-      const std::string log = relay->log();
+      log = relay->log();
       return std::regex_search(log, found, listening);
     }, 20ms);
     if (!up) MESSAGE("log:\n" << relay->log());
@@ -314,4 +317,69 @@ TEST_CASE("ens: after a kill -9 of the relay during a feed, every batch it answe
   MESSAGE(events << " events answered 2xx before the kill, " << on_topic.size() << " on the topic");
   CHECK(events < 2 * kSends);  // killed mid-feed
   std::filesystem::remove(key_file);
+}
+
+TEST_CASE("sfmc-relay ens: create (the receiver, with no signature key yet, answers SFMC's verification and logs "
+          "the pair), verify, subscribe, list, delete, against the simulator") {
+  EnsRelay ens("", "", false);
+  // Without a key every batch is refused, and the start said why.
+  CHECK(ens.relay->log().find("ENS has no signature key") != std::string::npos);
+  auto refused = ens.post_signed(batch(0, 1));
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  const auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "ens");
+    args.insert(args.begin() + 2, {"--config", ens.relay->config_path().string()});
+    const auto out = ens.relay->dir() / unique_name("ens-command");
+    ChildProcess command(std::getenv("SFMC_RELAY_BIN"), args, {"SFMC_TEST_SECRET=sim-secret"}, out.string(), true);
+    const auto code = command.wait(60s);
+    REQUIRE(code);
+    return std::make_pair(*code, read_file(out));
+  };
+  const std::string url = "http://127.0.0.1:" + std::to_string(ens.port) + "/sfmc/ens";
+
+  auto [code, out] = run({"create", "--url", url, "--name", "relay-test"});
+  CHECK_MESSAGE(code == 0, out);
+  std::smatch found;
+  REQUIRE_MESSAGE(std::regex_search(out, found, std::regex("callbackId: (\\S+)\nsignatureKey: (\\S+)\n")), out);
+  const std::string callback = found[1], signature_key = found[2];
+  CHECK(signature_key.size() >= 40);
+  CHECK(out.find("SFMC shows the signature key this once") != std::string::npos);
+  // The receiver answered SFMC's verification POST and logged the pair for the operator.
+  std::string log;  // outlives the lambda: pair points into it
+  std::smatch pair;
+  const std::regex logged(R"("callbackId":")" + callback + R"x(","verificationKey":"([^"]+)")x");
+  REQUIRE(eventually(10s, [&] {
+    log = ens.relay->log();
+    return std::regex_search(log, pair, logged);
+  }, 20ms));
+  const std::string verification_key = pair[1];
+  CHECK(ens.relay->log().find(signature_key) == std::string::npos);  // the signature key is never logged
+
+  // Subscribing needs a verified callback.
+  CHECK(run({"subscribe", "--callback-id", callback}).first == 1);
+  CHECK(run({"verify", "--callback-id", callback, "--verification-key", "wrong"}).first == 1);
+  std::tie(code, out) = run({"verify", "--callback-id", callback, "--verification-key", verification_key});
+  CHECK_MESSAGE(code == 0, out);
+  std::tie(code, out) = run({"subscribe", "--callback-id", callback});
+  CHECK_MESSAGE(code == 0, out);
+  REQUIRE(std::regex_search(out, found, std::regex("subscriptionId: (\\S+)")));
+  const std::string subscription = found[1];
+
+  std::tie(code, out) = run({"list"});
+  CHECK(code == 0);
+  CHECK_MESSAGE(out.find("callback " + callback + " relay-test " + url + " verified") != std::string::npos, out);
+  CHECK_MESSAGE(out.find("  subscription " + subscription + " sfmc-relay TransactionalSendEvents.SmsSent "
+                         "TransactionalSendEvents.SmsDelivered") != std::string::npos, out);
+  CHECK(out.find("TransactionalSendEvents.EmailBounced") != std::string::npos);
+
+  std::tie(code, out) = run({"delete-subscription", subscription});
+  CHECK_MESSAGE(code == 0, out);
+  std::tie(code, out) = run({"delete-callback", callback});
+  CHECK_MESSAGE(code == 0, out);
+  std::tie(code, out) = run({"list"});
+  CHECK(code == 0);
+  CHECK(out.find(callback) == std::string::npos);
+  // A URL SFMC would refuse (a port on a host other than this machine's loopback).
+  CHECK(run({"create", "--url", "https://example.invalid:8443/ens"}).first == 1);
 }

@@ -4,6 +4,7 @@
 
 #include "sim_contract.h"
 #include "sim_ens_feed.h"
+#include "sim_ens_routes.h"
 #include "sim_message_keys.h"
 #include "sim_state.h"
 #include "sim_stats.h"
@@ -22,6 +23,7 @@ struct SimContext {
   StatusStore& statuses;
   SimStats& stats;
   EnsFeed* ens = nullptr;  // the ENS feed, when options.ens names a callback
+  EnsRegistry* ens_registry = nullptr;  // ENS callbacks and subscriptions (/platform/v1/ens-*)
 };
 
 }  // namespace sfmc::sim

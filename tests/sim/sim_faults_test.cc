@@ -278,7 +278,8 @@ TEST_CASE("stats: requests by route and status, tokens issued, faults; DELETE ze
       R"({"requests":{"POST /messaging/v1/sms/messages":{"202":1,"503":1},"POST /v2/token":{"200":1},"unmatched":{"404":1}},)"
       R"("requests_total":4,"tokens_issued":1,"faults":{"503":1},"message_keys":{"remembered":1,"forgotten_early":0},)"
       R"("status_records":{"messages":1,"deliveries":0},)"
-      R"("capacity":{"calls":0,"in_progress":0,"peak_in_progress":1,"refused":0}})");
+      R"("capacity":{"calls":0,"in_progress":0,"peak_in_progress":1,"refused":0},)"
+      R"("ens":{"posts":0,"events":0,"failures":0,"repeats":0,"pending":0}})");
   CHECK(sim.client->Delete("/_sim/stats")->status == 200);
   CHECK(sim.server.stats().requests.empty());
   CHECK(sim.server.stats().tokens_issued == 0);

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "sim_auth.h"
+#include "sim_ens_routes.h"
 #include "sim_json.h"
 #include "sim_mobileconnect.h"
 #include "sim_status_routes.h"
@@ -55,6 +56,9 @@ Router::Handler authed(SimContext& context, Inner inner) {
 
 void add_sfmc_routes(Router& router, SimContext& context) {
   auto& ctx = context;
+  if (context.ens_registry != nullptr)
+    add_ens_routes(router, context, *context.ens_registry,
+                   [&ctx](Router::Handler handler) { return authed(ctx, std::move(handler)); });
   router.add(
       "POST", "/v2/token", [&ctx](const auto& request, const auto&) { return issue_token(request, ctx); },
       FaultScope::kToken);

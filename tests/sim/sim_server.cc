@@ -71,7 +71,8 @@ class SimServer::Impl {
         statuses_(options_.max_status_records),
         faults_(options_.faults, options_.random_seed),
         ens_(options_.ens.callback_url.empty() ? nullptr : std::make_unique<EnsFeed>(options_.ens)),
-        context_{options_, clock_, tokens_, message_keys_, ids_, contract_, statuses_, stats_, ens_.get()} {
+        context_{options_, clock_, tokens_, message_keys_, ids_, contract_, statuses_, stats_, ens_.get(),
+                 &ens_registry_} {
     add_sfmc_routes(router_, context_);
     add_inspection_routes(router_, InspectionState{context_, log_, faults_});
     stats_.set_routes(router_.names());
@@ -262,6 +263,7 @@ class SimServer::Impl {
   FaultPlan faults_;
   StopSignal stop_;
   std::unique_ptr<EnsFeed> ens_;
+  EnsRegistry ens_registry_;
   SimContext context_;
   Router router_;
   std::unique_ptr<httplib::Server> http_;

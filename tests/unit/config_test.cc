@@ -302,6 +302,8 @@ TEST_CASE("the ens section: keys read as secrets, its defaults, and each mistake
   CHECK(c.ens.receiver.answer_within == std::chrono::milliseconds(2500));
   CHECK(c.ens.max_connections == 16);
   CHECK(parse_config(kMinimal, env).ens.listen.empty());  // off unless configured
+  // No key yet (the first set-up): the receiver runs and refuses every batch.
+  CHECK(parse_config(with(R"({"listen": "0.0.0.0:9465", "topic": "t"})"), keyed).ens.receiver.signature_keys.empty());
 
   std::string problem;
   try {

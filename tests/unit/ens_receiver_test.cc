@@ -95,6 +95,17 @@ TEST_CASE("ens receiver: unsigned, forged, or a signed body changed: 401 and not
   CHECK(f.sink.batches.empty());
 }
 
+TEST_CASE("ens receiver: with no key configured (the first set-up), every batch 401, the verification answered") {
+  Fixture f(EnsReceiverOptions{});
+  auto answer = f.post(batch({event("SmsSent", "mk-1", 1)}));
+  CHECK(answer.status == 401);
+  CHECK(answer.problem == "no signature key is configured (ens.signature_keys)");
+  answer = f.receiver.handle("", R"({"callbackId":"cb-1","verificationKey":"vk-1"})");
+  CHECK(answer.status == 200);
+  CHECK(answer.verification);
+  CHECK(f.sink.batches.empty());
+}
+
 TEST_CASE("ens receiver: a signed body that is not a batch: 400 with the reason, nothing produced") {
   Fixture f;
   auto answer = f.post(R"({"events":[]})");

@@ -1,0 +1,269 @@
+#include "ens.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+#include <iostream>
+#include <optional>
+
+#include "http/curl_transport.h"
+#include "sfmc/token.h"
+
+namespace sfmc {
+
+const char* const kEnsUsage = R"(Usage: sfmc-relay ens COMMAND --config FILE [--account NAME] ...
+  create --url URL [--name NAME] [--max-batch N]
+                 register the callback (https://HOST/PATH of the ens listener, through its
+                 ingress); SFMC posts a verification pair to it at once, which the relay logs.
+                 Prints the callbackId and the signatureKey, which SFMC shows this once.
+  verify --callback-id ID --verification-key KEY
+                 make the callback usable, with the pair the relay logged
+  subscribe --callback-id ID [--name NAME] [--types TYPE,...]
+                 send it the events of the transactional sends (default: every
+                 TransactionalSendEvents.Sms* and Email* type)
+  list           the callbacks and their subscriptions
+  delete-callback ID | delete-subscription ID
+Exit codes: 0 done, 1 SFMC refused or could not be reached, 2 usage.
+)";
+
+namespace {
+
+constexpr const char* kTransactionalTypes[] = {
+    "TransactionalSendEvents.SmsSent",      "TransactionalSendEvents.SmsDelivered",
+    "TransactionalSendEvents.SmsBounced",   "TransactionalSendEvents.SmsNotSent",
+    "TransactionalSendEvents.SmsTransient", "TransactionalSendEvents.EmailSent",
+    "TransactionalSendEvents.EmailNotSent", "TransactionalSendEvents.EmailBounced"};
+
+std::string option(const std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == name) return args[i + 1];
+  return {};
+}
+
+// A JSON body written by RapidJSON: `fill` writes one value.
+template <typename Fill>
+std::string json(Fill fill) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  fill(writer);
+  return buffer.GetString();
+}
+
+// One request, waited for.
+HttpResponse call(CurlTransport& transport, HttpRequest request) {
+  std::optional<HttpResponse> answer;
+  transport.start(std::move(request), [&](HttpResponse r) { answer = std::move(r); });
+  while (!answer) transport.poll(std::chrono::milliseconds(100));
+  return *answer;
+}
+
+class Platform {
+ public:
+  Platform(const RelayConfig& config, const AccountConfig& account) : transport_(config.http), account_(account) {}
+
+  // The account's token; false (said on stderr) when SFMC gives none.
+  bool sign_in() {
+    HttpResponse answer = call(transport_, token_request(account_));
+    auto read = read_token_response(answer, account_, Clock::time_point{});
+    if (auto* error = std::get_if<TokenError>(&read)) {
+      std::cerr << "sfmc-relay ens: " << error->message << "\n";
+      return false;
+    }
+    token_ = std::get<AccessToken>(read);
+    return true;
+  }
+
+  // The answer's body when SFMC said 2xx; else nullopt, said on stderr.
+  std::optional<std::string> request(const std::string& method, const std::string& path, const std::string& body = {}) {
+    HttpRequest r{
+        method,
+        token_.rest_base_url + path,
+        {"Content-Type: application/json", "Accept: application/json", "Authorization: Bearer " + token_.value},
+        body};
+    HttpResponse answer = call(transport_, std::move(r));
+    if (answer.status >= 200 && answer.status < 300) return answer.body;
+    std::cerr << "sfmc-relay ens: " << method << " " << path << ": "
+              << (answer.status == 0 ? answer.transport_error
+                                     : "HTTP " + std::to_string(answer.status) + " " + answer.body)
+              << "\n";
+    return std::nullopt;
+  }
+
+ private:
+  CurlTransport transport_;
+  AccountConfig account_;
+  AccessToken token_;
+};
+
+std::string text(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  if (it == object.MemberEnd()) return {};
+  if (it->value.IsString()) return it->value.GetString();
+  if (it->value.IsInt64()) return std::to_string(it->value.GetInt64());
+  return {};
+}
+
+}  // namespace
+
+int run_ens(const std::vector<std::string>& args, const RelayConfig& config) {
+  if (args.empty()) {
+    std::cerr << kEnsUsage;
+    return 2;
+  }
+  const std::string command = args[0];
+  const std::string account_name = option(args, "--account").empty() ? "default" : option(args, "--account");
+  auto account = config.accounts.find(account_name);
+  if (account == config.accounts.end()) {
+    std::cerr << "sfmc-relay ens: no account '" << account_name << "' in the configuration\n";
+    return 2;
+  }
+  auto usage = [](const std::string& why) {
+    std::cerr << "sfmc-relay ens: " << why << "\n" << kEnsUsage;
+    return 2;
+  };
+  const std::string callback_id = option(args, "--callback-id");
+  if (command == "create" && option(args, "--url").empty()) return usage("create needs --url URL");
+  if ((command == "verify" || command == "subscribe") && callback_id.empty())
+    return usage(command + " needs --callback-id ID");
+  if (command == "verify" && option(args, "--verification-key").empty())
+    return usage("verify needs --verification-key KEY");
+  // The id of delete-*: the word that is neither an option nor an option's value.
+  std::string id;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].rfind("--", 0) == 0)
+      ++i;
+    else if (id.empty())
+      id = args[i];
+    else
+      return usage("one id, not '" + id + "' and '" + args[i] + "'");
+  }
+  if ((command == "delete-callback" || command == "delete-subscription") && id.empty())
+    return usage(command + " needs the id");
+  if (command != "create" && command != "verify" && command != "subscribe" && command != "list" &&
+      command != "delete-callback" && command != "delete-subscription")
+    return usage("unknown command '" + command + "'");
+
+  Platform sfmc(config, account->second);
+  if (!sfmc.sign_in()) return 1;
+  if (command == "create") {
+    const std::string name = option(args, "--name").empty() ? "sfmc-relay" : option(args, "--name");
+    int batch = 1000;
+    if (const std::string given = option(args, "--max-batch"); !given.empty()) {
+      try {
+        batch = std::stoi(given);
+      } catch (const std::exception&) {
+        batch = 0;
+      }
+      if (batch < 1 || batch > 1000) return usage("--max-batch takes 1 to 1000, not '" + given + "'");
+    }
+    auto body = sfmc.request("POST", "/platform/v1/ens-callbacks", json([&](auto& w) {
+                               w.StartArray();
+                               w.StartObject();
+                               w.Key("callbackName");
+                               w.String(name.c_str());
+                               w.Key("url");
+                               w.String(option(args, "--url").c_str());
+                               w.Key("maxBatchSize");
+                               w.Int(batch);
+                               w.EndObject();
+                               w.EndArray();
+                             }));
+    if (!body) return 1;
+    rapidjson::Document doc;
+    doc.Parse(body->c_str());
+    if (doc.HasParseError() || !doc.IsArray() || doc.Empty() || !doc[0].IsObject()) {
+      std::cerr << "sfmc-relay ens: SFMC's answer is not a list of callbacks: " << *body << "\n";
+      return 1;
+    }
+    std::cout << "callbackId: " << text(doc[0], "callbackId") << "\n"
+              << "signatureKey: " << text(doc[0], "signatureKey") << "\n"
+              << "SFMC shows the signature key this once: store it as a secret now (a file named in "
+                 "ens.signature_keys, e.g. the credential ens-signature-key), then run `sfmc-relay ens verify` "
+                 "with the verification pair the relay logged.\n";
+    return 0;
+  }
+  if (command == "verify") {
+    auto body = sfmc.request("POST", "/platform/v1/ens-verify", json([&](auto& w) {
+                               w.StartObject();
+                               w.Key("callbackId");
+                               w.String(callback_id.c_str());
+                               w.Key("verificationKey");
+                               w.String(option(args, "--verification-key").c_str());
+                               w.EndObject();
+                             }));
+    if (!body) return 1;
+    std::cout << "callback " << callback_id << " verified\n";
+    return 0;
+  }
+  if (command == "subscribe") {
+    std::vector<std::string> types(std::begin(kTransactionalTypes), std::end(kTransactionalTypes));
+    if (const std::string given = option(args, "--types"); !given.empty()) {
+      types.clear();
+      for (size_t start = 0; start <= given.size();) {
+        const size_t comma = std::min(given.find(',', start), given.size());
+        types.push_back(given.substr(start, comma - start));
+        start = comma + 1;
+      }
+    }
+    const std::string name = option(args, "--name").empty() ? "sfmc-relay" : option(args, "--name");
+    auto body = sfmc.request("POST", "/platform/v1/ens-subscriptions", json([&](auto& w) {
+                               w.StartArray();
+                               w.StartObject();
+                               w.Key("subscriptionName");
+                               w.String(name.c_str());
+                               w.Key("callbackId");
+                               w.String(callback_id.c_str());
+                               w.Key("eventCategoryTypes");
+                               w.StartArray();
+                               for (const auto& type : types) w.String(type.c_str());
+                               w.EndArray();
+                               w.EndObject();
+                               w.EndArray();
+                             }));
+    if (!body) return 1;
+    rapidjson::Document doc;
+    doc.Parse(body->c_str());
+    if (!doc.HasParseError() && doc.IsArray() && !doc.Empty() && doc[0].IsObject())
+      std::cout << "subscriptionId: " << text(doc[0], "subscriptionId") << "\n";
+    return 0;
+  }
+  if (command == "list") {
+    auto body = sfmc.request("GET", "/platform/v1/ens-callbacks");
+    if (!body) return 1;
+    rapidjson::Document doc;
+    doc.Parse(body->c_str());
+    if (doc.HasParseError() || !doc.IsArray()) {
+      std::cerr << "sfmc-relay ens: SFMC's answer is not a list of callbacks: " << *body << "\n";
+      return 1;
+    }
+    for (const auto& c : doc.GetArray()) {
+      if (!c.IsObject()) continue;
+      const std::string id = text(c, "callbackId");
+      std::cout << "callback " << id << " " << text(c, "callbackName") << " " << text(c, "url") << " "
+                << text(c, "status") << "\n";
+      auto subscriptions = sfmc.request("GET", "/platform/v1/ens-subscriptions-by-cb/" + id);
+      if (!subscriptions) return 1;
+      rapidjson::Document list;
+      list.Parse(subscriptions->c_str());
+      if (list.HasParseError() || !list.IsArray()) continue;
+      for (const auto& s : list.GetArray()) {
+        if (!s.IsObject()) continue;
+        std::cout << "  subscription " << text(s, "subscriptionId") << " " << text(s, "subscriptionName");
+        if (auto types = s.FindMember("eventCategoryTypes"); types != s.MemberEnd() && types->value.IsArray())
+          for (const auto& type : types->value.GetArray())
+            if (type.IsString()) std::cout << " " << type.GetString();
+        std::cout << "\n";
+      }
+    }
+    return 0;
+  }
+  const std::string path =
+      command == "delete-callback" ? "/platform/v1/ens-callbacks/" : "/platform/v1/ens-subscriptions/";
+  if (!sfmc.request("DELETE", path + id)) return 1;
+  std::cout << (command == "delete-callback" ? "callback " : "subscription ") << id << " deleted\n";
+  return 0;
+}
+
+}  // namespace sfmc

@@ -9,9 +9,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <thread>
 
+#include "delivery_harness.h"
 #include "relay_fixture.h"
+#include "sfmc/ens.h"
 
 using namespace sfmc::test;
 using namespace std::chrono_literals;
@@ -55,16 +58,20 @@ std::pair<int, std::string> run(const std::string& command) {
 
 TEST_CASE("/readyz flips only after the group join; /metrics adds up to the events sent and has every metric the "
           "dashboard and the alerts use") {
-  // Dead letters and the status follow-up on, so that their metrics are
-  // exported too (a single look, soon after the send).
+  // Dead letters, the status follow-up and the ENS receiver on, so that their
+  // metrics are exported too (a single look, soon after the send; one batch).
   const std::string delivery = unique_name("delivery"), followup = unique_name("status-checks");
+  const std::string ens_key = "b3BzLWVucy1rZXk=";
+  const auto ens_key_file = std::filesystem::temp_directory_path() / (unique_name("ens-key") + ".txt");
+  std::ofstream(ens_key_file) << ens_key;
   create_topic(broker_bootstrap(), delivery, 1);
   create_topic(broker_bootstrap(), followup, 1);
   RelayOptions options;
   options.input_later = true;  // nothing to join yet
   options.dead_letters = true;
   options.extra_config = R"("status": {"topic": ")" + delivery + R"(", "followup_topic": ")" + followup +
-                         R"(", "schedule_ms": [200], "max_requests_per_second": 0})";
+                         R"(", "schedule_ms": [200], "max_requests_per_second": 0},
+                         "ens": {"listen": "127.0.0.1:0", "signature_keys": [{"file": ")" + ens_key_file.string() + R"("}]})";
   RelayUnderTest relay(options);
   httplib::Client admin("127.0.0.1", relay.admin_port());
 
@@ -132,6 +139,23 @@ TEST_CASE("/readyz flips only after the group join; /metrics adds up to the even
   CHECK(sample(samples, R"(sfmc_relay_dead_letters_total{status="invalid"})") == invalid);
   CHECK(sample(samples, R"(sfmc_relay_ready{})") == 1);
 
+  // One signed ENS batch, acknowledged.
+  std::string log;  // outlives the lambda: found points into it
+  std::smatch found;
+  const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
+  REQUIRE(eventually(30s, [&] {
+    log = relay.log();
+    return std::regex_search(log, found, listening);
+  }));
+  httplib::Client ens("127.0.0.1", std::stoi(found[1]));
+  const std::string batch = R"([{"eventCategoryType":"TransactionalSendEvents.SmsDelivered","timestampUTC":1,)"
+                            R"("info":{"messageKey":"ops-mk-1"}}])";
+  auto ens_answer = ens.Post("/sfmc/ens", {{"x-sfmc-ens-signature", sfmc::EnsSignature::sign(ens_key, batch)}}, batch,
+                             "application/json");
+  REQUIRE(ens_answer);
+  CHECK(ens_answer->status == 200);
+  std::filesystem::remove(ens_key_file);
+
   // The status follow-up's first looks and librdkafka's first statistics
   // (every 5 s) come later: scrape until both are on the page, then check
   // the dashboard's and the rules' metric names against it.
@@ -149,6 +173,7 @@ TEST_CASE("/readyz flips only after the group join; /metrics adds up to the even
   }
   CHECK(has("sfmc_relay_delivery_states_total"));
   CHECK(has("sfmc_relay_consumer_lag"));
+  CHECK(has("sfmc_relay_ens_events_total"));
   auto scrape = std::filesystem::temp_directory_path() / (unique_name("scrape") + ".txt");
   std::ofstream(scrape) << page;
   const auto checked = run(std::string(SFMC_TESTS_DIR) + "/ops/check-ops --metrics-only " + scrape.string());

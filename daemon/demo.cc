@@ -17,6 +17,7 @@ namespace {
 
 constexpr const char* kInputTopic = "sfmc.send";
 constexpr const char* kOutcomeTopic = "sfmc.outcomes";
+constexpr const char* kDeliveryTopic = "sfmc.deliveries";
 
 // Each example's record key is its file name, which its outcome carries back.
 void produce_examples(const std::string& bootstrap) {
@@ -48,34 +49,88 @@ void print_outcome(int n, int total, const std::string& file, const std::string&
             << std::flush;
 }
 
-// Reads the outcome topic until `total` outcomes were printed or time is up.
-void print_outcomes(const std::string& bootstrap, int total, std::atomic<bool>& stop) {
+// ENS records to expect for an outcome: the simulator's feed posts SmsSent
+// and SmsDelivered for each accepted SMS messageKey, EmailSent for each email.
+int ens_records_for(const std::string& value) {
+  rapidjson::Document doc;
+  doc.Parse(value.c_str());
+  if (member(doc, "status") != "accepted" || !doc.HasMember("messageKeys") || !doc["messageKeys"].IsArray()) return 0;
+  const std::string operation = member(doc, "operation");
+  const int per_key = operation.starts_with("transactional.sms.")     ? 2
+                      : operation.starts_with("transactional.email.") ? 1
+                                                                      : 0;
+  return per_key * static_cast<int>(doc["messageKeys"].Size());
+}
+
+// "delivery 2/8  order-4711-sms-1: delivered (ens TransactionalSendEvents.SmsDelivered)", then the record.
+void print_delivery(int n, int total, const std::string& value) {
+  rapidjson::Document doc;
+  doc.Parse(value.c_str());
+  std::string type;
+  const auto sfmc = doc.IsObject() ? doc.FindMember("sfmc") : doc.MemberEnd();
+  if (doc.IsObject() && sfmc != doc.MemberEnd() && sfmc->value.IsObject()) {
+    auto it = sfmc->value.FindMember("eventCategoryType");
+    if (it != sfmc->value.MemberEnd() && it->value.IsString()) type = it->value.GetString();
+  }
+  std::cout << "delivery " << n << "/" << total << "  " << member(doc, "messageKey") << ": " << member(doc, "state")
+            << " (" << member(doc, "source") << " " << type << ")\n  " << value << "\n"
+            << std::flush;
+}
+
+kafka::Handle assigned_from_start(const std::string& bootstrap, const char* topic) {
   auto consumer = kafka::make_client(RD_KAFKA_CONSUMER, kafka::make_conf({{"bootstrap.servers", bootstrap},
                                                                           {"group.id", "sfmc-relay-demo-printer"},
                                                                           {"log_level", "3"}}));
   kafka::PartitionList partitions(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(partitions.get(), kOutcomeTopic, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_topic_partition_list_add(partitions.get(), topic, 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
   rd_kafka_assign(consumer.get(), partitions.get());
+  return consumer;
+}
+
+// Reads the outcome topic until `total` outcomes were printed, then (with
+// ENS) the delivery topic until every record the outcomes promise was
+// printed, or time is up.
+void print_outcomes(const std::string& bootstrap, int total, bool ens, std::atomic<bool>& stop) {
+  auto outcomes = assigned_from_start(bootstrap, kOutcomeTopic);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  int seen = 0;
+  int seen = 0, deliveries = 0;
   while (seen < total && !stop && std::chrono::steady_clock::now() < deadline) {
-    kafka::Message message(rd_kafka_consumer_poll(consumer.get(), 100));
+    kafka::Message message(rd_kafka_consumer_poll(outcomes.get(), 100));
     if (!message || message->err) continue;
     std::string key = message->key ? std::string(static_cast<const char*>(message->key), message->key_len) : "";
-    print_outcome(++seen, total, key, std::string(static_cast<const char*>(message->payload), message->len));
+    std::string value(static_cast<const char*>(message->payload), message->len);
+    deliveries += ens_records_for(value);
+    print_outcome(++seen, total, key, value);
   }
+  rd_kafka_consumer_close(outcomes.get());
   if (seen < total && !stop) std::cout << "demo: only " << seen << " of " << total << " outcomes arrived in time\n";
+  if (ens && seen == total && !stop) {
+    std::cout << "demo: " << deliveries << " delivery records to come by push (SFMC's ENS, from the simulator) on '"
+              << kDeliveryTopic << "'\n"
+              << std::flush;
+    auto records = assigned_from_start(bootstrap, kDeliveryTopic);
+    int printed = 0;
+    while (printed < deliveries && !stop && std::chrono::steady_clock::now() < deadline) {
+      kafka::Message message(rd_kafka_consumer_poll(records.get(), 100));
+      if (!message || message->err) continue;
+      print_delivery(++printed, deliveries, std::string(static_cast<const char*>(message->payload), message->len));
+    }
+    rd_kafka_consumer_close(records.get());
+    if (printed < deliveries && !stop)
+      std::cout << "demo: only " << printed << " of " << deliveries << " delivery records arrived in time\n";
+  }
   stop = true;
-  rd_kafka_consumer_close(consumer.get());
 }
 
 }  // namespace
 
-int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, const RunRelay& run_relay) {
+int run_demo(const std::string& auth_url, const std::string& ens_listen, Logger& log, std::atomic<bool>& stop,
+             const RunRelay& run_relay) {
   kafka::MockCluster cluster(1);
   const std::string bootstrap = cluster.bootstrap_servers();
   cluster.create_topic(kInputTopic, 3);
   cluster.create_topic(kOutcomeTopic, 1);
+  cluster.create_topic(kDeliveryTopic, 1);
 
   produce_examples(bootstrap);
   const auto total = static_cast<int>(demo::kExamples.size());
@@ -92,12 +147,18 @@ int run_demo(const std::string& auth_url, Logger& log, std::atomic<bool>& stop, 
   config.input_topics = {kInputTopic};
   config.pipeline.outcome_topic = kOutcomeTopic;
   // The simulator's documented demo credentials, not a real secret.
-  config.accounts["default"] = AccountConfig{"default", auth_url, "sim-client", "sim-secret", std::nullopt, std::nullopt};
+  config.accounts["default"] =
+      AccountConfig{"default", auth_url, "sim-client", "sim-secret", std::nullopt, std::nullopt};
   config.log_level = LogLevel::Warning;
   config.admin_listen = "127.0.0.1:0";
+  if (!ens_listen.empty()) {
+    config.ens.listen = ens_listen;
+    config.ens.topic = kDeliveryTopic;
+    config.ens.receiver.signature_keys = {kDemoEnsKey};
+  }
   log.set_level(config.log_level);
 
-  std::thread printer(print_outcomes, bootstrap, total, std::ref(stop));
+  std::thread printer(print_outcomes, bootstrap, total, !ens_listen.empty(), std::ref(stop));
   int rc = run_relay(config, stop);
   stop = true;
   printer.join();

@@ -4,12 +4,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <chrono>
 #include <iostream>
 #include <optional>
 
-#include "http/curl_transport.h"
-#include "sfmc/token.h"
+#include "sfmc/ens_platform.h"
 
 namespace sfmc {
 
@@ -51,50 +49,33 @@ std::string json(Fill fill) {
   return buffer.GetString();
 }
 
-// One request, waited for.
-HttpResponse call(CurlTransport& transport, HttpRequest request) {
-  std::optional<HttpResponse> answer;
-  transport.start(std::move(request), [&](HttpResponse r) { answer = std::move(r); });
-  while (!answer) transport.poll(std::chrono::milliseconds(100));
-  return *answer;
-}
-
+// EnsPlatform's calls; the answer's body when SFMC said 2xx, else nullopt,
+// said on stderr.
 class Platform {
  public:
-  Platform(const RelayConfig& config, const AccountConfig& account) : transport_(config.http), account_(account) {}
+  Platform(const RelayConfig& config, const AccountConfig& account) : platform_(config.http, account) {}
 
-  // The account's token; false (said on stderr) when SFMC gives none.
   bool sign_in() {
-    HttpResponse answer = call(transport_, token_request(account_));
-    auto read = read_token_response(answer, account_, Clock::time_point{});
-    if (auto* error = std::get_if<TokenError>(&read)) {
-      std::cerr << "sfmc-relay ens: " << error->message << "\n";
+    if (auto problem = platform_.sign_in()) {
+      std::cerr << "sfmc-relay ens: " << *problem << "\n";
       return false;
     }
-    token_ = std::get<AccessToken>(read);
     return true;
   }
-
-  // The answer's body when SFMC said 2xx; else nullopt, said on stderr.
   std::optional<std::string> request(const std::string& method, const std::string& path, const std::string& body = {}) {
-    HttpRequest r{
-        method,
-        token_.rest_base_url + path,
-        {"Content-Type: application/json", "Accept: application/json", "Authorization: Bearer " + token_.value},
-        body};
-    HttpResponse answer = call(transport_, std::move(r));
-    if (answer.status >= 200 && answer.status < 300) return answer.body;
-    std::cerr << "sfmc-relay ens: " << method << " " << path << ": "
-              << (answer.status == 0 ? answer.transport_error
-                                     : "HTTP " + std::to_string(answer.status) + " " + answer.body)
-              << "\n";
-    return std::nullopt;
+    return said(method + " " + path, platform_.request(method, path, body));
+  }
+  std::optional<std::string> verify(const std::string& callback_id, const std::string& verification_key) {
+    return said("POST /platform/v1/ens-verify", platform_.verify(callback_id, verification_key));
   }
 
  private:
-  CurlTransport transport_;
-  AccountConfig account_;
-  AccessToken token_;
+  static std::optional<std::string> said(const std::string& call, PlatformAnswer answer) {
+    if (answer.ok()) return std::move(answer.body);
+    std::cerr << "sfmc-relay ens: " << call << ": " << answer.problem << "\n";
+    return std::nullopt;
+  }
+  EnsPlatform platform_;
 };
 
 std::string text(const rapidjson::Value& object, const char* name) {
@@ -185,14 +166,7 @@ int run_ens(const std::vector<std::string>& args, const RelayConfig& config) {
     return 0;
   }
   if (command == "verify") {
-    auto body = sfmc.request("POST", "/platform/v1/ens-verify", json([&](auto& w) {
-                               w.StartObject();
-                               w.Key("callbackId");
-                               w.String(callback_id.c_str());
-                               w.Key("verificationKey");
-                               w.String(option(args, "--verification-key").c_str());
-                               w.EndObject();
-                             }));
+    auto body = sfmc.verify(callback_id, option(args, "--verification-key"));
     if (!body) return 1;
     std::cout << "callback " << callback_id << " verified\n";
     return 0;

@@ -31,6 +31,7 @@
 #include "telemetry/log.h"
 #include "pipeline/relay.h"
 #include "pipeline/ens_service.h"
+#include "pipeline/ens_verifier.h"
 #include "pipeline/status_followup.h"
 #include "sfmc/status_client.h"
 #include "sfmc/client.h"
@@ -58,9 +59,11 @@ constexpr const char* kUsage = R"(Usage:
                                          subscribe, list, delete-callback, delete-subscription (--help)
   sfmc-relay validate [FILE...]          check events offline (JSON Lines on stdin without FILE or for -);
                                          --schema NAME prints a schema
-  sfmc-relay demo --auth-url URL         relay the built-in example events through an
+  sfmc-relay demo --auth-url URL [--ens-listen HOST:PORT]
+                                         relay the built-in example events through an
                                          in-process Kafka mock cluster to an SFMC
-                                         simulator at URL, print the outcomes, exit
+                                         simulator at URL, print the outcomes (and the
+                                         delivery records its ENS feed pushes), exit
   sfmc-relay --version | --help
 
 Signals: SIGTERM or SIGINT stop consuming, let the events in flight finish,
@@ -224,9 +227,20 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
                        {"outcome_topic", config.pipeline.outcome_topic},
                        {"max_in_flight", config.pipeline.max_in_flight},
                        {"admin", config.admin_listen.empty() ? "off" : config.admin_listen + " (port " + std::to_string(admin.port()) + ")"}});
+  std::unique_ptr<EnsVerifier> ens_verifier;  // outlives the receiver that hands it pairs
   std::unique_ptr<EnsService> ens;
   if (!config.ens.listen.empty()) {
     ens = std::make_unique<EnsService>(config.ens, config.producer_properties, registry, log, kafka_log);
+    if (!config.ens.verify_account.empty()) {
+      ens_verifier = std::make_unique<EnsVerifier>(
+          [&config](const std::string& callback_id, const std::string& key) {
+            EnsPlatform platform(config.http, config.accounts.at(config.ens.verify_account));
+            if (auto problem = platform.sign_in()) return PlatformAnswer{0, {}, *problem};
+            return platform.verify(callback_id, key);
+          },
+          log);
+      ens->on_verification([&](const std::string& id, const std::string& key) { ens_verifier->verify(id, key); });
+    }
     ens->start();
     log.info("ENS receiver listening",
              {{"listen", config.ens.listen}, {"port", ens->port()}, {"path", config.ens.path},
@@ -343,7 +357,7 @@ int main(int argc, char** argv) {
         std::cerr << "sfmc-relay demo: --auth-url URL is required\n" << kUsage;
         return 2;
       }
-      return sfmc::run_demo(auth_url, log, stop,
+      return sfmc::run_demo(auth_url, option(args, "--ens-listen"), log, stop,
                             [&](const sfmc::RelayConfig& config, const std::atomic<bool>& s) {
                               return run(config, {}, log, s, reload);
                             });

@@ -326,6 +326,9 @@ RelayConfig parse_config(std::string_view json, const GetEnv& getenv, const Envi
     o.receiver.answer_within =
         std::chrono::milliseconds(integer<int64_t>(ens, "answer_within_ms", o.receiver.answer_within.count()));
     o.receiver.remembered_events = integer<size_t>(ens, "remembered_events", o.receiver.remembered_events);
+    o.verify_account = text(*ens, "verify_account");
+    if (!o.verify_account.empty() && !config.accounts.contains(o.verify_account))
+      problems.push_back("/ens/verify_account: no account '" + o.verify_account + "' in accounts");
     const Value* keys = member(*ens, "signature_keys");
     for (rapidjson::SizeType i = 0; keys != nullptr && i < keys->Size(); ++i) {
       const std::string at = "/ens/signature_keys/" + std::to_string(i);

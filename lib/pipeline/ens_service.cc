@@ -135,8 +135,10 @@ EnsService::EnsService(EnsOptions options, kafka::Properties producer_properties
     response.set_content(answer.body, "application/json");
     metrics_->answered(answer, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (answer.verification) {
-      log_.info("ENS callback verification: run `sfmc-relay ens verify` with this pair",
+      log_.info(on_verification_ ? "ENS callback verification: verifying it (ens.verify_account)"
+                                 : "ENS callback verification: run `sfmc-relay ens verify` with this pair",
                 {{"callbackId", answer.callback_id}, {"verificationKey", answer.verification_key}});
+      if (on_verification_) on_verification_(answer.callback_id, answer.verification_key);
     } else if (!answer.problem.empty()) {
       const size_t kind = answer.status == 401 ? 0 : answer.status == 400 ? 1 : 2;
       std::lock_guard lock(*warn_mutex);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -35,6 +36,9 @@ struct EnsOptions {
   size_t max_body_bytes = 4 * 1024 * 1024;   // 1,000 events with room; larger: 413
   std::chrono::milliseconds read_timeout{2000};  // headers and body
   EnsReceiverOptions receiver;
+  // The account whose token verifies a new callback (the daemon's
+  // EnsVerifier); empty: the pair is only logged, for `sfmc-relay ens verify`.
+  std::string verify_account;
 };
 
 class EnsService {
@@ -52,6 +56,10 @@ class EnsService {
   void start();
   int port() const { return port_; }
 
+  // Called with each verification pair after it is answered (set before start).
+  using VerificationHook = std::function<void(const std::string& callback_id, const std::string& verification_key)>;
+  void on_verification(VerificationHook hook) { on_verification_ = std::move(hook); }
+
  private:
   class Metrics;
   class Sink;
@@ -66,6 +74,7 @@ class EnsService {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  VerificationHook on_verification_;
 };
 
 }  // namespace sfmc

@@ -301,6 +301,7 @@ TEST_CASE("the ens section: keys read as secrets, its defaults, and each mistake
   CHECK(c.ens.receiver.signature_keys == std::vector<std::string>{"ZW5zLWtleQ=="});
   CHECK(c.ens.receiver.answer_within == std::chrono::milliseconds(2500));
   CHECK(c.ens.max_connections == 16);
+  CHECK(c.ens.verify_account.empty());  // the pair is logged for an operator
   CHECK(parse_config(kMinimal, env).ens.listen.empty());  // off unless configured
   // No key yet (the first set-up): the receiver runs and refuses every batch.
   CHECK(parse_config(with(R"({"listen": "0.0.0.0:9465", "topic": "t"})"), keyed).ens.receiver.signature_keys.empty());
@@ -308,7 +309,7 @@ TEST_CASE("the ens section: keys read as secrets, its defaults, and each mistake
   std::string problem;
   try {
     parse_config(with(R"({"listen": "0.0.0.0:9465", "signature_keys": [{"env": "ENS_BAD"}, {"env": "ENS_NONE"}],
-                         "tls_cert_file": "/c.pem"})"),
+                         "tls_cert_file": "/c.pem", "verify_account": "nobody"})"),
                  keyed);
   } catch (const ConfigError& e) {
     problem = e.what();
@@ -317,6 +318,7 @@ TEST_CASE("the ens section: keys read as secrets, its defaults, and each mistake
   CHECK(problem.find("/ens: tls_cert_file and tls_key_file go together") != std::string::npos);
   CHECK(problem.find("/ens/signature_keys/0: the signature key is not base64 (as SFMC shows it)") != std::string::npos);
   CHECK(problem.find("/ens/signature_keys/1: environment variable ENS_NONE is not set") != std::string::npos);
+  CHECK(problem.find("/ens/verify_account: no account 'nobody' in accounts") != std::string::npos);
   CHECK(problem.find("not base64 at all") == std::string::npos);  // never the key
   CHECK(refusal(with(R"({"listen": "0.0.0.0:9465", "topic": "t", "signature_keys": ["ZW5zLWtleQ=="]})")) != "");
 }

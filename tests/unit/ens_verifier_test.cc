@@ -1,0 +1,89 @@
+#include "pipeline/ens_verifier.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+using namespace sfmc;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The verifier's log, read back once it has stopped.
+struct LogFile {
+  char* written = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&written, &size);
+  Logger log{LogLevel::Info, out};
+  std::string text() {
+    std::fclose(out);
+    out = nullptr;
+    return std::string(written, size);
+  }
+  ~LogFile() {
+    if (out != nullptr) std::fclose(out);
+    std::free(written);
+  }
+};
+
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("ens verifier: a callback SFMC does not know yet is tried again until it is verified, with its pair") {
+  LogFile log;
+  std::atomic<int> calls{0};
+  std::string seen_id, seen_key;
+  {
+    EnsVerifier verifier(
+        [&](const std::string& id, const std::string& key) {
+          seen_id = id;
+          seen_key = key;
+          // As while the creation that caused the verification POST is still running.
+          if (++calls < 3)
+            return PlatformAnswer{404, R"({"message":"No such callback."})", "HTTP 404 No such callback."};
+          return PlatformAnswer{200, R"({"verified":true})", ""};
+        },
+        log.log, {1ms, 10s});
+    verifier.verify("cb-1", "vk-1");
+    REQUIRE(eventually([&] { return calls == 3; }));
+  }
+  CHECK(seen_id == "cb-1");
+  CHECK(seen_key == "vk-1");
+  const std::string text = log.text();
+  CHECK(text.find(R"("msg":"ENS callback verified","callbackId":"cb-1")") != std::string::npos);
+  CHECK(text.find("not verified") == std::string::npos);
+  CHECK(calls == 3);  // not tried again once verified
+}
+
+TEST_CASE("ens verifier: past give_up_after it stops and tells the operator what to run, with SFMC's last answer") {
+  LogFile log;
+  std::atomic<int> calls{0};
+  {
+    EnsVerifier verifier(
+        [&](const std::string&, const std::string&) {
+          ++calls;
+          return PlatformAnswer{400, "{}", "HTTP 400 The verificationKey is not valid for this callback."};
+        },
+        log.log, {1ms, 30ms});
+    verifier.verify("cb-2", "vk-2");
+    // The give-up line, written before the verifier stops (memstream: size grows on each line's flush).
+    REQUIRE(eventually([&] { return log.size > 0; }));
+  }
+  const std::string text = log.text();
+  CHECK(calls >= 2);
+  CHECK(text.find(R"("msg":"ENS callback not verified: run `sfmc-relay ens verify` with the pair logged before",)"
+                  R"("callbackId":"cb-2","error":"HTTP 400 The verificationKey is not valid for this callback.")") !=
+        std::string::npos);
+  CHECK(text.find("vk-2") == std::string::npos);  // the key is in the receiver's line, not repeated
+}

@@ -232,11 +232,18 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
   if (!config.ens.listen.empty()) {
     ens = std::make_unique<EnsService>(config.ens, config.producer_properties, registry, log, kafka_log);
     if (!config.ens.verify_account.empty()) {
+      // One token for every try (the verifier's thread alone calls this), a new one after a 401.
+      auto platform = std::make_shared<EnsPlatform>(config.http, config.accounts.at(config.ens.verify_account));
+      auto signed_in = std::make_shared<bool>(false);
       ens_verifier = std::make_unique<EnsVerifier>(
-          [&config](const std::string& callback_id, const std::string& key) {
-            EnsPlatform platform(config.http, config.accounts.at(config.ens.verify_account));
-            if (auto problem = platform.sign_in()) return PlatformAnswer{0, {}, *problem};
-            return platform.verify(callback_id, key);
+          [platform, signed_in](const std::string& callback_id, const std::string& key) {
+            if (!*signed_in) {
+              if (auto problem = platform->sign_in()) return PlatformAnswer{0, {}, *problem};
+              *signed_in = true;
+            }
+            PlatformAnswer answer = platform->verify(callback_id, key);
+            if (answer.status == 401) *signed_in = false;
+            return answer;
           },
           log);
       ens->on_verification([&](const std::string& id, const std::string& key) { ens_verifier->verify(id, key); });

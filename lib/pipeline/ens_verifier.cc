@@ -26,6 +26,12 @@ void EnsVerifier::verify(std::string callback_id, std::string verification_key) 
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
+    std::erase_if(pairs_, [&](const Pair& p) { return p.callback_id == callback_id; });
+    if (pairs_.size() >= options_.max_pending) {
+      log_.warn("ENS callback verification not tried: too many pending; run `sfmc-relay ens verify` with its pair",
+                {{"callbackId", callback_id}, {"pending", pairs_.size()}});
+      return;
+    }
     pairs_.push_back({std::move(callback_id), std::move(verification_key), now, now + options_.give_up_after, {}});
   }
   wake_.notify_all();

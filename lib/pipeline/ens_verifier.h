@@ -22,6 +22,11 @@ namespace sfmc {
 struct EnsVerifierOptions {
   std::chrono::milliseconds retry_every{2000};
   std::chrono::milliseconds give_up_after{60000};
+  // The verification POST is unsigned (ENS sends it before anyone holds the
+  // key): whoever reaches the listener can send one. Beyond this many pairs
+  // being tried, a new one is only logged, so that such POSTs cannot turn
+  // into a stream of calls to SFMC.
+  size_t max_pending = 8;
 };
 
 class EnsVerifier {
@@ -34,7 +39,8 @@ class EnsVerifier {
   EnsVerifier(const EnsVerifier&) = delete;
   EnsVerifier& operator=(const EnsVerifier&) = delete;
 
-  // Queues a pair; returns at once.
+  // Queues a pair (one per callback: a new pair replaces its callback's);
+  // returns at once.
   void verify(std::string callback_id, std::string verification_key);
 
  private:

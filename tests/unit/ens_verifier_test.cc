@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace sfmc;
 using namespace std::chrono_literals;
@@ -64,6 +66,34 @@ TEST_CASE("ens verifier: a callback SFMC does not know yet is tried again until 
   CHECK(text.find(R"("msg":"ENS callback verified","callbackId":"cb-1")") != std::string::npos);
   CHECK(text.find("not verified") == std::string::npos);
   CHECK(calls == 3);  // not tried again once verified
+}
+
+TEST_CASE("ens verifier: at most max_pending pairs are tried; a repeated callback replaces its pair") {
+  LogFile log;
+  std::mutex mutex;
+  std::vector<std::string> tried;
+  {
+    EnsVerifier verifier(
+        [&](const std::string& id, const std::string& key) {
+          std::lock_guard lock(mutex);
+          tried.push_back(id + "/" + key);
+          return PlatformAnswer{404, "{}", "HTTP 404 No such callback."};
+        },
+        log.log, {1h, 2h, 2});
+    verifier.verify("cb-1", "vk-1");
+    verifier.verify("cb-2", "vk-2");
+    verifier.verify("cb-3", "vk-3");  // dropped: two pending
+    REQUIRE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return tried.size() == 2;
+    }));
+    verifier.verify("cb-2", "vk-2b");  // replaces cb-2's pair, waiting an hour
+  }
+  CHECK(tried == std::vector<std::string>{"cb-1/vk-1", "cb-2/vk-2"});
+  const std::string text = log.text();
+  CHECK(text.find(R"("msg":"ENS callback verification not tried: too many pending; run `sfmc-relay ens verify` with )"
+                  R"(its pair","callbackId":"cb-3","pending":2})") != std::string::npos);
+  CHECK(text.find(R"("callbackId":"cb-2","error":"stopping")") != std::string::npos);  // the new pair, not tried yet
 }
 
 TEST_CASE("ens verifier: past give_up_after it stops and tells the operator what to run, with SFMC's last answer") {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,6 +28,17 @@ namespace {
 constexpr const char* kKey = "ZW5zLXRlc3Qtc2lnbmF0dXJlLWtleS0wMTIzNDU2Nzg5";  // "ens-test-signature-key-0123456789"
 
 // A relay with the receiver on, its key in a file, writing to its own topic.
+// `sfmc-relay ens COMMAND --config <the relay's file> ARGS...`: its exit code and output.
+std::pair<int, std::string> ens_command(const RelayUnderTest& relay, std::vector<std::string> args) {
+  args.insert(args.begin(), "ens");
+  args.insert(args.begin() + 2, {"--config", relay.config_path().string()});
+  const auto out = relay.dir() / unique_name("ens-command");
+  ChildProcess child(std::getenv("SFMC_RELAY_BIN"), args, {"SFMC_TEST_SECRET=sim-secret"}, out.string(), true);
+  const auto code = child.wait(60s);
+  REQUIRE(code);
+  return {*code, read_file(out)};
+}
+
 struct EnsRelay {
   std::string topic = unique_name("ens-deliveries");
   std::filesystem::path key_file = std::filesystem::temp_directory_path() / unique_name("ens-key");
@@ -65,16 +77,7 @@ struct EnsRelay {
   }
   httplib::Result post_signed(const std::string& body) const { return post(body, sfmc::EnsSignature::sign(kKey, body)); }
 
-  // `sfmc-relay ens COMMAND --config <this relay's file> ARGS...`: its exit code and output.
-  std::pair<int, std::string> command(std::vector<std::string> args) const {
-    args.insert(args.begin(), "ens");
-    args.insert(args.begin() + 2, {"--config", relay->config_path().string()});
-    const auto out = relay->dir() / unique_name("ens-command");
-    ChildProcess child(std::getenv("SFMC_RELAY_BIN"), args, {"SFMC_TEST_SECRET=sim-secret"}, out.string(), true);
-    const auto code = child.wait(60s);
-    REQUIRE(code);
-    return {*code, read_file(out)};
-  }
+  std::pair<int, std::string> command(const std::vector<std::string>& args) const { return ens_command(*relay, args); }
 };
 
 std::string event(const std::string& type, const std::string& key, int64_t ts) {
@@ -410,4 +413,63 @@ TEST_CASE("ens.verify_account: the receiver verifies a new callback itself, and 
   std::tie(code, out) = run({"subscribe", "--callback-id", callback});
   CHECK_MESSAGE(code == 0, out);
   CHECK(ens.relay->log().find("not verified") == std::string::npos);
+}
+
+TEST_CASE("ens end to end against the simulator, as an operator sets it up: a relay with a placeholder key, sfmc-relay ens "
+          "create and verify, the key stored, a restart, subscribe; then a send's SmsSent and SmsDelivered arrive by "
+          "push, each once") {
+  const int port = free_port();
+  const std::string topic = unique_name("ens-e2e");
+  create_topic(broker_bootstrap(), topic, 1);
+  const auto key_file = std::filesystem::temp_directory_path() / unique_name("ens-key");
+  RelayOptions o;
+  o.sim_ens.delivered_after = 300ms;  // the subscriptions' feeds
+  o.sim_ens.flush_every = 50ms;
+  o.extra_config = R"("ens": {"listen": "127.0.0.1:)" + std::to_string(port) + R"(", "topic": ")" + topic +
+                   R"(", "signature_keys": [{"file": ")" + key_file.string() + R"("}]})";
+  std::ofstream(key_file) << kKey;  // a placeholder until SFMC shows the callback's key
+  RelayUnderTest relay(o);
+  const auto listening = [&](size_t daemon) {
+    return eventually(30s, [&] { return relay.log(daemon).find("ENS receiver listening") != std::string::npos; },
+                      20ms);
+  };
+  REQUIRE(listening(0));
+
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/sfmc/ens";
+  auto [code, out] = ens_command(relay, {"create", "--url", url});
+  REQUIRE_MESSAGE(code == 0, out);
+  std::smatch found;
+  REQUIRE(std::regex_search(out, found, std::regex("callbackId: (\\S+)\nsignatureKey: (\\S+)\n")));
+  const std::string callback = found[1], signature_key = found[2];
+  std::string log;  // outlives the lambda: pair points into it
+  std::smatch pair;
+  const std::regex logged(R"("callbackId":")" + callback + R"x(","verificationKey":"([^"]+)")x");
+  REQUIRE(eventually(10s, [&] {
+    log = relay.log(0);
+    return std::regex_search(log, pair, logged);
+  }, 20ms));
+  std::tie(code, out) = ens_command(relay, {"verify", "--callback-id", callback, "--verification-key", pair[1]});
+  REQUIRE_MESSAGE(code == 0, out);
+
+  // The operator stores the key and restarts the relay.
+  std::ofstream(key_file) << signature_key << "\n";
+  relay.daemon(0).signal(SIGTERM);
+  REQUIRE(relay.daemon(0).wait(30s) == 0);
+  relay.start_daemon();
+  REQUIRE(listening(1));
+  std::tie(code, out) = ens_command(relay, {"subscribe", "--callback-id", callback});
+  REQUIRE_MESSAGE(code == 0, out);
+
+  produce(relay.bootstrap, relay.input, std::string("k"), sms_event(1));
+  const bool fed = eventually(30s, [&] {
+    const auto stats = relay.sim.stats().ens;
+    return stats.events >= 2 && stats.pending == 0;
+  }, 50ms);
+  if (!fed) MESSAGE("log:\n" << relay.log());
+  REQUIRE(fed);
+  CHECK(relay.sim.stats().ens.failures == 0);  // every batch signed with the key the relay now has
+  const auto seen = seen_events(relay.bootstrap, topic, 10s);
+  CHECK(seen == std::vector<std::pair<std::string, std::string>>{{"mk-1", "TransactionalSendEvents.SmsSent"},
+                                                                  {"mk-1", "TransactionalSendEvents.SmsDelivered"}});
+  std::filesystem::remove(key_file);
 }

@@ -19,6 +19,7 @@ const std::string_view kUsage =
     "  --tls-key FILE             the certificate's PEM private key\n"
     "  --rest-instance-url URL    the token route's rest_instance_url (default: this server)\n"
     "ENS (the Event Notification Service; README.md, \"ENS\"):\n"
+    "  (also the callbacks subscribed through /platform/v1/ens-*, each with its key and types)\n"
     "  --ens-callback URL         POST signed batches of the transactional events to this callback\n"
     "  --ens-key KEY              the callback's signature key (base64); needs --ens-callback\n"
     "  --ens-ca FILE              trust this CA for an https callback\n"

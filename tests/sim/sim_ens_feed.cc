@@ -52,12 +52,18 @@ EnsFeed::~EnsFeed() {
 
 void EnsFeed::accepted(const std::vector<std::pair<std::string, MessageRecord>>& records) {
   const auto now = Steady::now();
+  const auto wanted = [&](const char* type) {
+    return options_.event_types.empty() ||
+           std::find(options_.event_types.begin(), options_.event_types.end(),
+                     std::string("TransactionalSendEvents.") + type) != options_.event_types.end();
+  };
   std::lock_guard lock(mutex_);
   for (const auto& [key, record] : records) {
     const bool sms = record.channel == Channel::kSms;
     const std::int64_t at = unix_ms(record.accepted_at);
-    now_.push_back({now, event_json(sms ? "SmsSent" : "EmailSent", key, record, at)});
-    if (sms)
+    if (wanted(sms ? "SmsSent" : "EmailSent"))
+      now_.push_back({now, event_json(sms ? "SmsSent" : "EmailSent", key, record, at)});
+    if (sms && wanted("SmsDelivered"))
       later_.push_back({now + options_.delivered_after,
                         event_json("SmsDelivered", key, record,
                                    at + std::chrono::duration_cast<std::chrono::milliseconds>(options_.delivered_after)

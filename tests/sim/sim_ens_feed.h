@@ -28,6 +28,15 @@ struct EnsFeedStats {
   std::uint64_t failures = 0;    // POSTs not answered 2xx (each try)
   std::uint64_t repeats = 0;     // batches posted twice on purpose
   std::uint64_t pending = 0;     // events waiting to be posted
+
+  EnsFeedStats& operator+=(const EnsFeedStats& other) {
+    posts += other.posts;
+    events += other.events;
+    failures += other.failures;
+    repeats += other.repeats;
+    pending += other.pending;
+    return *this;
+  }
 };
 
 class EnsFeed {

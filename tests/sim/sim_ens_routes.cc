@@ -67,6 +67,18 @@ void write_subscription(json::Writer& out, const EnsSubscription& s) {
 
 }  // namespace
 
+void EnsRegistry::accepted(const std::vector<std::pair<std::string, MessageRecord>>& records) {
+  std::lock_guard lock(mutex);
+  for (auto& [id, feed] : feeds) feed->accepted(records);
+}
+
+EnsFeedStats EnsRegistry::stats() const {
+  EnsFeedStats sum;
+  std::lock_guard lock(mutex);
+  for (const auto& [id, feed] : feeds) sum += feed->stats();
+  return sum;
+}
+
 void add_ens_routes(Router& router, SimContext& context, EnsRegistry& registry,
                     const std::function<Router::Handler(Router::Handler)>& authed) {
   auto& ids = context.ids;
@@ -123,7 +135,10 @@ void add_ens_routes(Router& router, SimContext& context, EnsRegistry& registry,
                auto it = std::find_if(list.begin(), list.end(), [&](const auto& c) { return c.id == params[0]; });
                if (it == list.end()) return not_found("No such callback.");
                list.erase(it);
-               std::erase_if(registry.subscriptions, [&](const auto& s) { return s.callback_id == params[0]; });
+               std::erase_if(registry.subscriptions, [&](const auto& s) {
+                 if (s.callback_id == params[0]) registry.feeds.erase(s.id);
+                 return s.callback_id == params[0];
+               });
                return Reply{200, R"({"deleted":true})", {}};
              }));
   router.add("POST", "/platform/v1/ens-verify",
@@ -173,6 +188,15 @@ void add_ens_routes(Router& router, SimContext& context, EnsRegistry& registry,
                }
                for (auto& s : created) {
                  write_subscription(out, s);
+                 const auto& c = *std::find_if(registry.callbacks.begin(), registry.callbacks.end(),
+                                               [&](const auto& known) { return known.id == s.callback_id; });
+                 EnsFeedOptions feed = registry.feed_defaults;
+                 feed.callback_url = c.url;
+                 feed.signature_key = c.signature_key;
+                 feed.max_batch = static_cast<std::size_t>(c.max_batch_size);
+                 feed.event_types = s.event_types;
+                 feed.on_acknowledged = nullptr;
+                 registry.feeds[s.id] = std::make_unique<EnsFeed>(feed);
                  registry.subscriptions.push_back(std::move(s));
                }
                return Reply{200, out.end_array().text(), {}};
@@ -192,6 +216,7 @@ void add_ens_routes(Router& router, SimContext& context, EnsRegistry& registry,
                const auto erased =
                    std::erase_if(registry.subscriptions, [&](const auto& s) { return s.id == params[0]; });
                if (erased == 0) return not_found("No such subscription.");
+               registry.feeds.erase(params[0]);
                return Reply{200, R"({"deleted":true})", {}};
              }));
 }

@@ -7,10 +7,13 @@
 // this machine can be registered.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "sim_ens_feed.h"
 #include "sim_router.h"
 
 namespace sfmc::sim {
@@ -28,11 +31,19 @@ struct EnsSubscription {
   std::vector<std::string> event_types;
 };
 
+// Each subscription gets a feed of its own (EnsFeed): its callback's URL
+// and signature key, its event types, the callback's maxBatchSize.
 class EnsRegistry {
  public:
   mutable std::mutex mutex;
   std::vector<EnsCallback> callbacks;
   std::vector<EnsSubscription> subscriptions;
+  EnsFeedOptions feed_defaults;                           // the rest of a feed's options (delays, CA, repeats)
+  std::map<std::string, std::unique_ptr<EnsFeed>> feeds;  // by subscription id
+
+  // Transactional recipients just accepted: to every subscription's feed.
+  void accepted(const std::vector<std::pair<std::string, MessageRecord>>& records);
+  EnsFeedStats stats() const;  // the feeds' together
 };
 
 // Adds the routes, each behind `authed` (SFMC's bearer check).

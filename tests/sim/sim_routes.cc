@@ -104,6 +104,7 @@ StatsSnapshot collect_stats(const SimContext& context, const FaultPlan& faults) 
   stats.delivery_records = context.statuses.delivery_count();
   stats.capacity = faults.capacity().stats(std::chrono::steady_clock::now());
   if (context.ens != nullptr) stats.ens = context.ens->stats();
+  if (context.ens_registry != nullptr) stats.ens += context.ens_registry->stats();
   return stats;
 }
 

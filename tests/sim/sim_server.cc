@@ -73,6 +73,7 @@ class SimServer::Impl {
         ens_(options_.ens.callback_url.empty() ? nullptr : std::make_unique<EnsFeed>(options_.ens)),
         context_{options_, clock_, tokens_, message_keys_, ids_, contract_, statuses_, stats_, ens_.get(),
                  &ens_registry_} {
+    ens_registry_.feed_defaults = options_.ens;  // delays, CA, repeats for the subscriptions' feeds
     add_sfmc_routes(router_, context_);
     add_inspection_routes(router_, InspectionState{context_, log_, faults_});
     stats_.set_routes(router_.names());

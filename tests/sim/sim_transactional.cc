@@ -86,7 +86,7 @@ std::string string_member(const rapidjson::Value& object, std::string_view name)
 // For GET /messaging/v1/{channel}/messages/{messageKey}.
 // And for the ENS feed, when there is one.
 void remember_accepted(const std::vector<Outcome>& outcomes, Channel channel, const std::string& request_id,
-                       TimePoint now, StatusStore& statuses, EnsFeed* ens) {
+                       TimePoint now, StatusStore& statuses, EnsFeed* ens, EnsRegistry* registry) {
   std::vector<std::pair<std::string, MessageRecord>> records;
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const auto& outcome = outcomes[i];
@@ -98,6 +98,7 @@ void remember_accepted(const std::vector<Outcome>& outcomes, Channel channel, co
   }
   if (records.empty()) return;
   if (ens != nullptr) ens->accepted(records);
+  if (registry != nullptr) registry->accepted(records);
   statuses.remember_messages(std::move(records));
 }
 
@@ -166,7 +167,7 @@ Reply send(const httplib::Request& request, Channel channel, const std::string* 
   }
 
   const std::string request_id = context.ids.request_id();
-  remember_accepted(outcomes, channel, request_id, now, context.statuses, context.ens);
+  remember_accepted(outcomes, channel, request_id, now, context.statuses, context.ens, context.ens_registry);
 
   json::Writer out;
   out.begin_object().str_field("requestId", request_id);

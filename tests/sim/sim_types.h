@@ -50,6 +50,9 @@ struct EnsFeedOptions {
   std::chrono::milliseconds flush_every{100};
   std::chrono::milliseconds delivered_after{1000};  // SmsDelivered this long after SmsSent
   double repeat_rate = 0.0;  // share of batches posted a second time
+  // The event types to post (TransactionalSendEvents.SmsSent, ...), as a
+  // subscription names them; empty: every type.
+  std::vector<std::string> event_types;
   std::uint64_t seed = 0;    // 0: random
   // Called with each batch's body once it was answered 2xx (on the feed's thread).
   std::function<void(const std::string& body)> on_acknowledged;

@@ -12,7 +12,7 @@
 namespace sfmc {
 
 const char* const kEnsUsage = R"(Usage: sfmc-relay ens COMMAND --config FILE [--account NAME] ...
-  create --url URL [--name NAME] [--max-batch N]
+  create --url URL [--name NAME] [--max-batch N (100-1000)]
                  register the callback (https://HOST/PATH of the ens listener, through its
                  ingress); SFMC posts a verification pair to it at once, which the relay logs.
                  Prints the callbackId and the signatureKey, which SFMC shows this once.
@@ -126,19 +126,20 @@ int run_ens(const std::vector<std::string>& args, const RelayConfig& config) {
       command != "delete-callback" && command != "delete-subscription")
     return usage("unknown command '" + command + "'");
 
+  int batch = 1000;  // create's maxBatchSize: SFMC takes 100 to 1000
+  if (const std::string given = option(args, "--max-batch"); !given.empty()) {
+    try {
+      batch = std::stoi(given);
+    } catch (const std::exception&) {
+      batch = 0;
+    }
+    if (batch < 100 || batch > 1000) return usage("--max-batch takes 100 to 1000, not '" + given + "'");
+  }
+
   Platform sfmc(config, account->second);
   if (!sfmc.sign_in()) return 1;
   if (command == "create") {
     const std::string name = option(args, "--name").empty() ? "sfmc-relay" : option(args, "--name");
-    int batch = 1000;
-    if (const std::string given = option(args, "--max-batch"); !given.empty()) {
-      try {
-        batch = std::stoi(given);
-      } catch (const std::exception&) {
-        batch = 0;
-      }
-      if (batch < 1 || batch > 1000) return usage("--max-batch takes 1 to 1000, not '" + given + "'");
-    }
     auto body = sfmc.request("POST", "/platform/v1/ens-callbacks", json([&](auto& w) {
                                w.StartArray();
                                w.StartObject();
@@ -162,7 +163,7 @@ int run_ens(const std::vector<std::string>& args, const RelayConfig& config) {
               << "signatureKey: " << text(doc[0], "signatureKey") << "\n"
               << "SFMC shows the signature key this once: store it as a secret now (a file named in "
                  "ens.signature_keys, e.g. the credential ens-signature-key), then run `sfmc-relay ens verify` "
-                 "with the verification pair the relay logged.\n";
+                 "with the verification pair the relay logged (unless ens.verify_account has it do that).\n";
     return 0;
   }
   if (command == "verify") {

@@ -55,16 +55,7 @@ struct EnsRelay {
                      (keyed ? R"("signature_keys": [{"file": ")" + key_file.string() + R"("}], )" : std::string()) +
                      R"("max_body_bytes": 262144, "read_timeout_ms": 1000)" + more + "}";
     relay = std::make_unique<RelayUnderTest>(o);
-    const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
-    std::string log;  // outlives the lambda: found points into it
-    std::smatch found;
-    const bool up = eventually(30s, [&] {
-      log = relay->log();
-      return std::regex_search(log, found, listening);
-    }, 20ms);
-    if (!up) MESSAGE("log:\n" << relay->log());
-    REQUIRE(up);
-    port = std::stoi(found[1]);
+    port = relay->ens_port();
   }
   ~EnsRelay() { std::filesystem::remove(key_file); }
 
@@ -393,6 +384,10 @@ TEST_CASE("sfmc-relay ens: create (the receiver, with no signature key yet, answ
   CHECK(out.find(callback) == std::string::npos);
   // A URL SFMC would refuse (a port on a host other than this machine's loopback).
   CHECK(run({"create", "--url", "https://example.invalid:8443/ens"}).first == 1);
+  // A batch size SFMC would refuse: usage, before any call.
+  std::tie(code, out) = run({"create", "--url", url, "--max-batch", "50"});
+  CHECK(code == 2);
+  CHECK_MESSAGE(out.find("--max-batch takes 100 to 1000, not '50'") != std::string::npos, out);
 }
 
 TEST_CASE("ens.verify_account: the receiver verifies a new callback itself, and a subscription can follow at once") {
@@ -429,11 +424,7 @@ TEST_CASE("ens end to end against the simulator, as an operator sets it up: a re
                    R"(", "signature_keys": [{"file": ")" + key_file.string() + R"("}]})";
   std::ofstream(key_file) << kKey;  // a placeholder until SFMC shows the callback's key
   RelayUnderTest relay(o);
-  const auto listening = [&](size_t daemon) {
-    return eventually(30s, [&] { return relay.log(daemon).find("ENS receiver listening") != std::string::npos; },
-                      20ms);
-  };
-  REQUIRE(listening(0));
+  REQUIRE(relay.ens_port(0) == port);
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/sfmc/ens";
   auto [code, out] = ens_command(relay, {"create", "--url", url});
@@ -456,7 +447,7 @@ TEST_CASE("ens end to end against the simulator, as an operator sets it up: a re
   relay.daemon(0).signal(SIGTERM);
   REQUIRE(relay.daemon(0).wait(30s) == 0);
   relay.start_daemon();
-  REQUIRE(listening(1));
+  REQUIRE(relay.ens_port(1) == port);
   std::tie(code, out) = ens_command(relay, {"subscribe", "--callback-id", callback});
   REQUIRE_MESSAGE(code == 0, out);
 

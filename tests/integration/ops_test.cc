@@ -9,10 +9,8 @@
 
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <thread>
 
-#include "delivery_harness.h"
 #include "relay_fixture.h"
 #include "sfmc/ens.h"
 
@@ -140,14 +138,7 @@ TEST_CASE("/readyz flips only after the group join; /metrics adds up to the even
   CHECK(sample(samples, R"(sfmc_relay_ready{})") == 1);
 
   // One signed ENS batch, acknowledged.
-  std::string log;  // outlives the lambda: found points into it
-  std::smatch found;
-  const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
-  REQUIRE(eventually(30s, [&] {
-    log = relay.log();
-    return std::regex_search(log, found, listening);
-  }));
-  httplib::Client ens("127.0.0.1", std::stoi(found[1]));
+  httplib::Client ens("127.0.0.1", relay.ens_port());
   const std::string batch = R"([{"eventCategoryType":"TransactionalSendEvents.SmsDelivered","timestampUTC":1,)"
                             R"("info":{"messageKey":"ops-mk-1"}}])";
   auto ens_answer = ens.Post("/sfmc/ens", {{"x-sfmc-ens-signature", sfmc::EnsSignature::sign(ens_key, batch)}}, batch,

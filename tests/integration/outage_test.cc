@@ -94,14 +94,7 @@ TEST_CASE("a Kafka broker outage is logged within 2 s of the broker going away, 
   o.extra_config = R"("ens": {"listen": "127.0.0.1:0", "topic": ")" + ens_topic + R"(", "signature_keys": [{"file": ")" +
                    key_file.string() + R"("}]})";
   RelayUnderTest relay(o);
-  std::string log;  // outlives the lambda: found points into it
-  std::smatch found;
-  const std::regex listening(R"("msg":"ENS receiver listening".*"port":([0-9]+))");
-  REQUIRE(eventually(30s, [&] {
-    log = relay.log();
-    return std::regex_search(log, found, listening);
-  }));
-  const int ens_port = std::stoi(found[1]);
+  const int ens_port = relay.ens_port();
   auto post_ens = [&](const std::string& message_key) {
     const std::string body = R"([{"eventCategoryType":"TransactionalSendEvents.SmsDelivered","timestampUTC":1,)"
                              R"("info":{"messageKey":")" + message_key + R"("}}])";

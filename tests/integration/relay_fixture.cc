@@ -140,16 +140,25 @@ std::string RelayUnderTest::log() const {
 
 std::string RelayUnderTest::log(size_t i) const { return read_file(log_file(i)); }
 
-int RelayUnderTest::admin_port(size_t i) const {
-  static const std::regex kPort(R"re("admin":"127\.0\.0\.1:0 \(port ([0-9]+)\)")re");
+int RelayUnderTest::logged_port(size_t i, const std::regex& line, const char* what) const {
   auto deadline = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch match;
     std::string text = log(i);
-    if (std::regex_search(text, match, kPort)) return std::stoi(match[1]);
-    std::this_thread::sleep_for(50ms);
+    if (std::regex_search(text, match, line)) return std::stoi(match[1]);
+    std::this_thread::sleep_for(20ms);
   }
-  throw std::runtime_error("the daemon logged no admin port within 30 s");
+  throw std::runtime_error(std::string("the daemon logged no ") + what + " port within 30 s:\n" + log(i));
+}
+
+int RelayUnderTest::admin_port(size_t i) const {
+  static const std::regex kPort(R"re("admin":"127\.0\.0\.1:0 \(port ([0-9]+)\)")re");
+  return logged_port(i, kPort, "admin");
+}
+
+int RelayUnderTest::ens_port(size_t i) const {
+  static const std::regex kPort(R"re("msg":"ENS receiver listening".*"port":([0-9]+))re");
+  return logged_port(i, kPort, "ENS receiver");
 }
 
 }  // namespace sfmc::test

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,10 @@ class RelayUnderTest {
   void create_input() { create_topic(bootstrap, input, options_.partitions); }
   std::filesystem::path config_path() const { return dir_ / "config.json"; }
   std::filesystem::path dir() const { return dir_; }
-  // Daemon i's admin port, from its "started" log line.
+  // Daemon i's admin port, from its "started" log line; its ENS receiver's,
+  // from "ENS receiver listening". Each waits up to 30 s for the line.
   int admin_port(size_t i = 0) const;
+  int ens_port(size_t i = 0) const;
 
   const std::string bootstrap;
   const std::string input = unique_name("sends");
@@ -71,6 +74,7 @@ class RelayUnderTest {
  private:
   RelayOptions options_;
   std::filesystem::path log_file(size_t i) const;
+  int logged_port(size_t i, const std::regex& line, const char* what) const;
 
   std::filesystem::path dir_;
   std::vector<std::unique_ptr<ChildProcess>> daemons_;

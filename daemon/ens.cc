@@ -1,8 +1,6 @@
 #include "ens.h"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <iostream>
 #include <optional>
@@ -40,15 +38,6 @@ std::string option(const std::vector<std::string>& args, const std::string& name
   return {};
 }
 
-// A JSON body written by RapidJSON: `fill` writes one value.
-template <typename Fill>
-std::string json(Fill fill) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  fill(writer);
-  return buffer.GetString();
-}
-
 // EnsPlatform's calls; the answer's body when SFMC said 2xx, else nullopt,
 // said on stderr.
 class Platform {
@@ -65,8 +54,15 @@ class Platform {
   std::optional<std::string> request(const std::string& method, const std::string& path, const std::string& body = {}) {
     return said(method + " " + path, platform_.request(method, path, body));
   }
+  std::optional<std::string> create_callback(const std::string& name, const std::string& url, int max_batch_size) {
+    return said("POST /platform/v1/ens-callbacks", platform_.create_callback(name, url, max_batch_size));
+  }
   std::optional<std::string> verify(const std::string& callback_id, const std::string& verification_key) {
     return said("POST /platform/v1/ens-verify", platform_.verify(callback_id, verification_key));
+  }
+  std::optional<std::string> subscribe(const std::string& callback_id, const std::string& name,
+                                       const std::vector<std::string>& event_types) {
+    return said("POST /platform/v1/ens-subscriptions", platform_.subscribe(callback_id, name, event_types));
   }
 
  private:
@@ -77,6 +73,12 @@ class Platform {
   }
   EnsPlatform platform_;
 };
+
+// SFMC's answer to a creation: a list whose first item is what was created.
+bool first_created(const std::string& body, rapidjson::Document& doc) {
+  doc.Parse(body.c_str());
+  return !doc.HasParseError() && doc.IsArray() && !doc.Empty() && doc[0].IsObject();
+}
 
 std::string text(const rapidjson::Value& object, const char* name) {
   auto it = object.FindMember(name);
@@ -140,22 +142,10 @@ int run_ens(const std::vector<std::string>& args, const RelayConfig& config) {
   if (!sfmc.sign_in()) return 1;
   if (command == "create") {
     const std::string name = option(args, "--name").empty() ? "sfmc-relay" : option(args, "--name");
-    auto body = sfmc.request("POST", "/platform/v1/ens-callbacks", json([&](auto& w) {
-                               w.StartArray();
-                               w.StartObject();
-                               w.Key("callbackName");
-                               w.String(name.c_str());
-                               w.Key("url");
-                               w.String(option(args, "--url").c_str());
-                               w.Key("maxBatchSize");
-                               w.Int(batch);
-                               w.EndObject();
-                               w.EndArray();
-                             }));
+    auto body = sfmc.create_callback(name, option(args, "--url"), batch);
     if (!body) return 1;
     rapidjson::Document doc;
-    doc.Parse(body->c_str());
-    if (doc.HasParseError() || !doc.IsArray() || doc.Empty() || !doc[0].IsObject()) {
+    if (!first_created(*body, doc)) {
       std::cerr << "sfmc-relay ens: SFMC's answer is not a list of callbacks: " << *body << "\n";
       return 1;
     }
@@ -183,25 +173,10 @@ int run_ens(const std::vector<std::string>& args, const RelayConfig& config) {
       }
     }
     const std::string name = option(args, "--name").empty() ? "sfmc-relay" : option(args, "--name");
-    auto body = sfmc.request("POST", "/platform/v1/ens-subscriptions", json([&](auto& w) {
-                               w.StartArray();
-                               w.StartObject();
-                               w.Key("subscriptionName");
-                               w.String(name.c_str());
-                               w.Key("callbackId");
-                               w.String(callback_id.c_str());
-                               w.Key("eventCategoryTypes");
-                               w.StartArray();
-                               for (const auto& type : types) w.String(type.c_str());
-                               w.EndArray();
-                               w.EndObject();
-                               w.EndArray();
-                             }));
+    auto body = sfmc.subscribe(callback_id, name, types);
     if (!body) return 1;
     rapidjson::Document doc;
-    doc.Parse(body->c_str());
-    if (!doc.HasParseError() && doc.IsArray() && !doc.Empty() && doc[0].IsObject())
-      std::cout << "subscriptionId: " << text(doc[0], "subscriptionId") << "\n";
+    if (first_created(*body, doc)) std::cout << "subscriptionId: " << text(doc[0], "subscriptionId") << "\n";
     return 0;
   }
   if (command == "list") {

@@ -234,16 +234,9 @@ int run(const sfmc::RelayConfig& config, const std::string& config_path, sfmc::L
     if (!config.ens.verify_account.empty()) {
       // One token for every try (the verifier's thread alone calls this), a new one after a 401.
       auto platform = std::make_shared<EnsPlatform>(config.http, config.accounts.at(config.ens.verify_account));
-      auto signed_in = std::make_shared<bool>(false);
       ens_verifier = std::make_unique<EnsVerifier>(
-          [platform, signed_in](const std::string& callback_id, const std::string& key) {
-            if (!*signed_in) {
-              if (auto problem = platform->sign_in()) return PlatformAnswer{0, {}, *problem};
-              *signed_in = true;
-            }
-            PlatformAnswer answer = platform->verify(callback_id, key);
-            if (answer.status == 401) *signed_in = false;
-            return answer;
+          [platform](const std::string& callback_id, const std::string& key) {
+            return platform->verify(callback_id, key);
           },
           log);
       ens->on_verification([&](const std::string& id, const std::string& key) { ens_verifier->verify(id, key); });

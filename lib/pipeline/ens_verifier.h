@@ -31,7 +31,7 @@ struct EnsVerifierOptions {
 
 class EnsVerifier {
  public:
-  // One ens-verify call with a fresh token (the daemon's: EnsPlatform).
+  // One ens-verify call (the daemon's: EnsPlatform::verify, which keeps its token).
   using Call = std::function<PlatformAnswer(const std::string& callback_id, const std::string& verification_key)>;
 
   EnsVerifier(Call call, Logger& log, EnsVerifierOptions options = {});

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/curl_transport.h"
 #include "sfmc/account.h"
@@ -26,11 +27,18 @@ class EnsPlatform {
   // Fetches the account's token; the problem when SFMC gives none.
   std::optional<std::string> sign_in();
 
-  // One REST call under the token (sign_in first); waits for the answer.
+  // One REST call under the token, fetched first when there is none (a
+  // failure is the answer: status 0, the token's problem); a 401 drops the
+  // token, so that the next call fetches a new one. Waits for the answer.
   PlatformAnswer request(const std::string& method, const std::string& path, const std::string& body = {});
 
+  // POST /platform/v1/ens-callbacks: one callback (its answer shows the signature key once).
+  PlatformAnswer create_callback(const std::string& name, const std::string& url, int max_batch_size);
   // POST /platform/v1/ens-verify with the pair ENS posted to the callback.
   PlatformAnswer verify(const std::string& callback_id, const std::string& verification_key);
+  // POST /platform/v1/ens-subscriptions: the callback gets these event types.
+  PlatformAnswer subscribe(const std::string& callback_id, const std::string& name,
+                           const std::vector<std::string>& event_types);
 
  private:
   HttpResponse call(HttpRequest request);
